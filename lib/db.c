@@ -1,0 +1,147 @@
+#include "db.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct seckill_db {
+    MYSQL *conn;
+    MYSQL_STMT *stmt[SECKILL_Q__COUNT];
+};
+
+/* Every statement the project runs. total_stock counts units sold in orders not cancelled,
+ * so the listing's sold percentage is right even when the cache is rebuilt mid-sale. */
+static const char *const query_text[SECKILL_Q__COUNT] = {
+    [SECKILL_Q_PRODUCTS_IN_WINDOW] =
+        "SELECT p.id, p.name, p.image, p.base_price, p.seckill_price, p.stock,"
+        " CAST(p.stock + COALESCE((SELECT SUM(o.quantity) FROM seckill_orders o"
+        "   WHERE o.goods_id = p.id AND o.status <> 2), 0) AS SIGNED),"
+        " p.status, p.seckill_start_time, p.seckill_end_time"
+        " FROM seckill_products p"
+        " WHERE p.status IN (0, 1, 2) AND p.seckill_start_time >= ? AND p.seckill_start_time < ?"
+        " ORDER BY p.seckill_start_time, p.id",
+    [SECKILL_Q_STATUS_DUE] = "SELECT id, status, seckill_start_time, seckill_end_time"
+                             " FROM seckill_products"
+                             " WHERE status IN (0, 1) AND seckill_start_time <= ?",
+    [SECKILL_Q_STATUS_SET] = "UPDATE seckill_products SET status = ?"
+                             " WHERE id = ? AND status = ?",
+};
+
+seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,
+                            size_t errlen)
+{
+    seckill_db *db = calloc(1, sizeof *db);
+    unsigned int proto = MYSQL_PROTOCOL_TCP;
+    my_bool off = 0;
+
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    db->conn = mysql_init(NULL);
+    if (!db->conn) {
+        free(db);
+        snprintf(err, errlen, "mysql_init failed");
+        return NULL;
+    }
+    mysql_options(db->conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+    mysql_options(db->conn, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
+    mysql_options(db->conn, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
+    mysql_options(db->conn, MYSQL_OPT_PROTOCOL, &proto);
+    mysql_options(db->conn, MYSQL_OPT_RECONNECT, &off);
+    mysql_options(db->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    if (!mysql_real_connect(db->conn, ep->host, ep->user, ep->password, ep->path,
+                            (unsigned)ep->port, NULL, 0)) {
+        snprintf(err, errlen, "%s: %s", ep->url, mysql_error(db->conn));
+        mysql_close(db->conn);
+        free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void seckill_db_close(seckill_db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < SECKILL_Q__COUNT; i++)
+        if (db->stmt[i])
+            mysql_stmt_close(db->stmt[i]);
+    mysql_close(db->conn);
+    free(db);
+}
+
+MYSQL *seckill_db_mysql(seckill_db *db)
+{
+    return db->conn;
+}
+
+MYSQL_STMT *seckill_db_stmt(seckill_db *db, seckill_query q, char *err, size_t errlen)
+{
+    MYSQL_STMT *st;
+    if (q < 0 || q >= SECKILL_Q__COUNT) {
+        snprintf(err, errlen, "unknown query %d", (int)q);
+        return NULL;
+    }
+    if (db->stmt[q])
+        return db->stmt[q];
+    st = mysql_stmt_init(db->conn);
+    if (!st) {
+        snprintf(err, errlen, "mysql_stmt_init: %s", mysql_error(db->conn));
+        return NULL;
+    }
+    if (mysql_stmt_prepare(st, query_text[q], strlen(query_text[q])) != 0) {
+        snprintf(err, errlen, "prepare: %s", mysql_stmt_error(st));
+        mysql_stmt_close(st);
+        return NULL;
+    }
+    db->stmt[q] = st;
+    return st;
+}
+
+int seckill_db_lost(unsigned int e)
+{
+    switch (e) {
+    case CR_SERVER_GONE_ERROR:
+    case CR_SERVER_LOST:
+    case CR_CONN_HOST_ERROR:
+    case CR_CONNECTION_ERROR:
+    case CR_COMMANDS_OUT_OF_SYNC:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void seckill_db_time_to(time_t t, MYSQL_TIME *mt)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    memset(mt, 0, sizeof *mt);
+    mt->year = (unsigned)tm.tm_year + 1900;
+    mt->month = (unsigned)tm.tm_mon + 1;
+    mt->day = (unsigned)tm.tm_mday;
+    mt->hour = (unsigned)tm.tm_hour;
+    mt->minute = (unsigned)tm.tm_min;
+    mt->second = (unsigned)tm.tm_sec;
+    mt->time_type = MYSQL_TIMESTAMP_DATETIME;
+}
+
+time_t seckill_db_time_from(const MYSQL_TIME *mt)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = (int)mt->year - 1900;
+    tm.tm_mon = (int)mt->month - 1;
+    tm.tm_mday = (int)mt->day;
+    tm.tm_hour = (int)mt->hour;
+    tm.tm_min = (int)mt->minute;
+    tm.tm_sec = (int)mt->second;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}

@@ -1,0 +1,40 @@
+/* One MySQL connection and its prepared statements, each prepared on first use and kept
+ * for the connection's life. The module keeps these in a per-child apr_reslist, the worker
+ * one per thread; after a lost connection (seckill_db_lost) the owner drops it and opens
+ * another. Every query of the project is in the table in db.c: no SQL is built from text. */
+#ifndef SECKILL_DB_H
+#define SECKILL_DB_H
+
+#include <mysql.h>
+#include <stddef.h>
+
+#include "endpoint.h"
+
+typedef enum {
+    /* products whose start time is in [?, ?), with total_stock derived from orders */
+    SECKILL_Q_PRODUCTS_IN_WINDOW,
+    /* id, status, start, end of products not yet ended whose start time <= ? */
+    SECKILL_Q_STATUS_DUE,
+    /* SET status=? WHERE id=? AND status=? (guarded, so two schedulers cannot go back) */
+    SECKILL_Q_STATUS_SET,
+    SECKILL_Q__COUNT
+} seckill_query;
+
+typedef struct seckill_db seckill_db;
+
+/* Connects over TCP with the given timeout (seconds) for connect, read and write.
+ * NULL on failure with a message in err. The handle is malloc'd: it outlives requests. */
+seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,
+                            size_t errlen);
+void seckill_db_close(seckill_db *db);
+MYSQL *seckill_db_mysql(seckill_db *db);
+/* The prepared statement for q (prepared now if new). NULL on error, message in err. */
+MYSQL_STMT *seckill_db_stmt(seckill_db *db, seckill_query q, char *err, size_t errlen);
+/* 1 when a MySQL error number means the connection is gone (drop it and reconnect). */
+int seckill_db_lost(unsigned int mysql_errno);
+
+/* Local time <-> MYSQL_TIME (DATETIME columns hold the server's local time). */
+void seckill_db_time_to(time_t t, MYSQL_TIME *mt);
+time_t seckill_db_time_from(const MYSQL_TIME *mt);
+
+#endif

@@ -1,0 +1,11 @@
+/* The shop's request handlers, one group a file (handle_*.c), dispatched by path in
+ * mod_seckill.c. Each parses its input, makes one call into its unit and renders. */
+#ifndef SECKILL_HANDLERS_H
+#define SECKILL_HANDLERS_H
+
+#include "httpd.h"
+
+/* GET / and GET /?slot=H */
+int seckill_handle_listing(request_rec *r);
+
+#endif

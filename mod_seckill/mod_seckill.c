@@ -1,0 +1,117 @@
+/* mod_seckill: a flash-sale shop inside httpd. This file wires the module: hooks, the
+ * startup that turns configuration into templates, scripts and per-child pools, and the
+ * routing of `SetHandler seckill` requests to the handlers. */
+#define SECKILL_MODULE_FILE
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "apr_strings.h"
+
+#include <mysql.h>
+
+#include "config.h"
+#include "handlers.h"
+#include "mysql_pool.h"
+#include "redis_pool.h"
+#include "respond.h"
+#include "runtime.h"
+#include "templates.h"
+
+
+/* Virtual hosts that inherit every resource-defining setting share the main runtime. */
+static int same_resources(const seckill_server_conf *a, const seckill_server_conf *b)
+{
+    return a->redis == b->redis && a->mysql == b->mysql && a->template_dir == b->template_dir &&
+           a->lua_dir == b->lua_dir;
+}
+
+static const char *build_runtime(apr_pool_t *p, seckill_server_conf *c)
+{
+    seckill_runtime *rt = apr_pcalloc(p, sizeof *rt);
+    const char *err = seckill_templates_load(p, c->template_dir, &rt->templates);
+    if (!err)
+        err = seckill_lua_load(p, c->lua_dir, "product_cache", &rt->product_cache);
+    if (err)
+        return err;
+    c->rt = rt;
+    return NULL;
+}
+
+static int seckill_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                               server_rec *s)
+{
+    seckill_server_conf *main_conf = seckill_conf(s);
+
+    if (mysql_library_init(0, NULL, NULL) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SK0101: cannot initialise the MySQL library");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (server_rec *v = s; v; v = v->next) {
+        seckill_server_conf *c = seckill_conf(v);
+        const char *err = seckill_config_finalize(pconf, v, c);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, "SK0102: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (!c->redis || !c->mysql)
+            continue; /* the shop is not configured here: its handlers answer 500 */
+        if (v != s && main_conf->rt && same_resources(c, main_conf)) {
+            c->rt = main_conf->rt;
+            continue;
+        }
+        if ((err = build_runtime(pconf, c)) != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, "SK0103: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    ap_add_version_component(pconf, "mod_seckill/0.1");
+    return OK;
+}
+
+static void seckill_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    for (server_rec *v = s; v; v = v->next) {
+        seckill_server_conf *c = seckill_conf(v);
+        if (!c->rt || c->rt->redis)
+            continue; /* not configured, or a shared runtime already has its pools */
+        c->rt->redis = seckill_redis_pool_create(pchild, v, c);
+        c->rt->mysql = seckill_mysql_pool_create(pchild, v, c);
+    }
+}
+
+static int seckill_handler(request_rec *r)
+{
+    seckill_server_conf *c;
+    if (!r->handler || strcmp(r->handler, "seckill") != 0)
+        return DECLINED;
+    c = seckill_conf(r->server);
+    if (!c->rt) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "SK0104: SetHandler seckill needs SeckillRedis and SeckillMySQL");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (strcmp(r->uri, "/") == 0)
+        return seckill_handle_listing(r);
+    return seckill_respond_error(r, HTTP_NOT_FOUND, "not_found", "页面不存在");
+}
+
+static void seckill_register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(seckill_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(seckill_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(seckill_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(seckill) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                  /* per-directory config */
+    NULL,                  /* merge per-directory */
+    seckill_config_create, /* per-server config */
+    seckill_config_merge,  /* merge per-server */
+    seckill_cmds,
+    seckill_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

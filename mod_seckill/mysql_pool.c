@@ -1,0 +1,43 @@
+#include "mysql_pool.h"
+
+#include "apr_strings.h"
+
+#include "runtime.h"
+
+typedef struct {
+    const seckill_endpoint *ep;
+    unsigned timeout_s;
+} mysql_params;
+
+static void *mysql_open(void *params, char *err, size_t errlen)
+{
+    mysql_params *mp = params;
+    return seckill_db_open(mp->ep, mp->timeout_s, err, errlen);
+}
+
+static void mysql_close_conn(void *conn)
+{
+    seckill_db_close(conn);
+}
+
+seckill_conn_pool *seckill_mysql_pool_create(apr_pool_t *pchild, server_rec *s,
+                                             const seckill_server_conf *c)
+{
+    mysql_params *mp = apr_pcalloc(pchild, sizeof *mp);
+    mp->ep = c->mysql;
+    mp->timeout_s = (unsigned)c->mysql_timeout_s;
+    return seckill_conn_pool_create(pchild, s, "mysql", c->mysql_pool_max, mysql_open,
+                                    mysql_close_conn, mp);
+}
+
+seckill_conn_result seckill_mysql_check(unsigned int e)
+{
+    if (e == 0)
+        return SECKILL_CONN_OK;
+    return seckill_db_lost(e) ? SECKILL_CONN_LOST : SECKILL_CONN_FAIL;
+}
+
+seckill_conn_result seckill_mysql_run(request_rec *r, seckill_conn_work_fn work, void *baton)
+{
+    return seckill_conn_run(r, seckill_conf(r->server)->rt->mysql, work, baton);
+}

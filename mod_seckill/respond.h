@@ -1,0 +1,18 @@
+/* Every answer of the shop is one view (a seckill_value) rendered either as JSON, when the
+ * client's Accept asks for application/json, or through a page template. Errors are views
+ * too: {"ok":false,"code":"...","msg":"..."} with the matching HTTP status. */
+#ifndef SECKILL_RESPOND_H
+#define SECKILL_RESPOND_H
+
+#include "httpd.h"
+
+#include "value.h"
+
+int seckill_wants_json(const request_rec *r);
+/* Sends view with the given HTTP status as JSON or through template tmpl. Returns what a
+ * handler returns (OK once a body was sent). */
+int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value *view);
+/* An error answer: code is the stable machine-readable word, msg the shopper's message. */
+int seckill_respond_error(request_rec *r, int status, const char *code, const char *msg);
+
+#endif

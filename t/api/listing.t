@@ -1,0 +1,172 @@
+# The listing (GET / and GET /?slot=H) in HTML and JSON, Redis first with MySQL behind it.
+use strict;
+use warnings FATAL => 'all';
+use utf8;
+use Apache::Test ();
+use Test::More;
+use SeckillTest;
+
+reset_data();
+my ($from10, $to10) = slot_window(10);
+my $pa = add_product(name => '扫地机器人 <X1> & "Pro"', start => $from10, end => $to10, stock => 50);
+my $pb = add_product(name => '无线耳机', start => $from10 + 1800, end => $to10, stock => 20,
+    base_price => '199.90', seckill_price => '99.50');
+my ($from16, $to16) = slot_window(16);
+my $pc = add_product(name => '智能手表', start => $from16, end => $to16, stock => 5);
+
+subtest 'JSON listing of a slot, first from MySQL then from the cache' => sub {
+    my ($res, $d) = get_json('/?slot=10');
+    is($res->code, 200, 'status 200');
+    like($res->header('Content-Type'), qr{^application/json}, 'JSON content type');
+    is($res->header('X-Seckill-Cache'), 'miss', 'first request misses the cache');
+    is_deeply($d->{slots}, [8, 10, 12, 14, 16, 18, 20, 22], 'the eight slots');
+    is($d->{selected_slot}, 10, 'selected slot');
+    is(scalar @{$d->{products}}, 2, 'two products in slot 10');
+    my ($p, $q) = @{$d->{products}};
+    is($p->{id}, $pa, 'ordered by start time: first');
+    is($q->{id}, $pb, 'ordered by start time: second');
+    is($p->{name}, '扫地机器人 <X1> & "Pro"', 'name as stored (JSON is not HTML-escaped)');
+    is($p->{base_price}, '399.00', 'base price with two decimals');
+    is($p->{seckill_price}, '309.00', 'seckill price');
+    is($q->{seckill_price}, '99.50', 'other price');
+    is($p->{stock}, 50, 'stock');
+    is($p->{total_stock}, 50, 'total stock');
+    like($p->{start}, qr/^\d{4}-\d\d-\d\dT10:00:00[+-]\d\d:\d\d$/, 'start in ISO 8601');
+    like($p->{end}, qr/T12:00:00[+-]\d\d:\d\d$/, 'end in ISO 8601');
+    ok(exists $p->{status}, 'status present');
+
+    my ($res2, $d2) = get_json('/?slot=10');
+    is($res2->header('X-Seckill-Cache'), 'hit', 'second request hits the cache');
+    is_deeply($d2->{products}, $d->{products}, 'same products from the cache');
+};
+
+subtest 'HTML listing' => sub {
+    my $res = get_page('/?slot=10');
+    is($res->code, 200, 'status 200');
+    like($res->header('Content-Type'), qr{^text/html}, 'HTML content type');
+    my $html = $res->decoded_content;
+    like($html, qr/扫地机器人 &lt;X1&gt; &amp; &quot;Pro&quot;/, 'name HTML-escaped');
+    unlike($html, qr/<X1>/, 'no raw markup from data');
+    like($html, qr/¥309\.00/, 'seckill price shown');
+    like($html, qr/<del>¥399\.00<\/del>/, 'base price struck through');
+    like($html, qr/href="\/\?slot=22"/, 'tab for slot 22');
+    like($html, qr/class="slot selected[^"]*" href="\/\?slot=10"/, 'slot 10 selected');
+    like($html, qr/name="viewport"/, 'phone viewport');
+    like($html, qr/class="countdown" data-until="[^"]*T12:00:00/, 'countdown to the slot end');
+};
+
+subtest 'sold percentage counts orders not cancelled' => sub {
+    sql("INSERT INTO seckill_orders (id, user_id, goods_id, goods_name, seckill_price, quantity,"
+          . " total_amount, status, create_time) VALUES"
+          . " (1, 'u1', $pc, 'w', 309.00, 1, 309.00, 0, NOW(6)),"
+          . " (2, 'u2', $pc, 'w', 309.00, 1, 309.00, 2, NOW(6))");
+    sql("UPDATE seckill_products SET stock = 3 WHERE id = $pc");
+    my ($res, $d) = get_json('/?slot=16');
+    my ($p) = @{$d->{products}};
+    is($p->{stock}, 3, 'stock from MySQL');
+    is($p->{total_stock}, 4, 'total = stock + units in orders not cancelled');
+    is($p->{sold_percentage}, 25, 'sold percentage');
+};
+
+subtest 'a slot with no products' => sub {
+    my ($res, $d) = get_json('/?slot=20');
+    is($res->code, 200, 'status 200');
+    is_deeply($d->{products}, [], 'no products');
+    ok($d->{empty}, 'marked empty');
+    my @members = redis('SMEMBERS', slot_key(20));
+    is_deeply(\@members, ['-'], 'the empty slot is cached too (loaded marker)');
+    my ($res2) = get_json('/?slot=20');
+    is($res2->header('X-Seckill-Cache'), 'hit', 'an empty slot is a cache hit next time');
+    like(get_page('/?slot=20')->decoded_content, qr/本场暂无秒杀商品/, 'HTML says so');
+};
+
+subtest 'default slot is the current one' => sub {
+    my ($res, $d) = get_json('/');
+    is($res->code, 200, 'status 200');
+    is($d->{selected_slot}, current_slot(), 'current slot selected');
+    is($d->{current_slot}, current_slot(), 'current slot named');
+};
+
+subtest 'bad slot values answer 400' => sub {
+    for my $q ('slot=7', 'slot=9', 'slot=24', 'slot=0', 'slot=abc', 'slot=-8', 'slot=',
+        'slot=10x', 'slot=1e1', 'slot=%31%30%00', 'slot=10&slot=12', 'slot=999999999999999999999') {
+        my ($res, $d) = get_json("/?$q");
+        is($res->code, 400, "?$q is 400");
+        is($d && $d->{code}, 'bad_request', "?$q has code bad_request");
+    }
+    my $res = get_page('/?slot=abc');
+    is($res->code, 400, 'HTML 400 too');
+    like($res->decoded_content, qr/slot must be one of/, 'with a message');
+};
+
+subtest 'cache miss falls back to MySQL and fills the cache' => sub {
+    redis('DEL', slot_key(10), "seckill:product:{p$pa}", "seckill:product:{p$pb}");
+    my ($res, $d) = get_json('/?slot=10');
+    is($res->header('X-Seckill-Cache'), 'miss', 'miss after the keys were deleted');
+    is(scalar @{$d->{products}}, 2, 'both products from MySQL');
+    my @members = sort(redis('SMEMBERS', slot_key(10)));
+    is_deeply(\@members, [sort('-', $pa, $pb)], 'slot set refilled');
+    is(redis('HGET', "seckill:product:{p$pa}", 'seckill_price'), '309.00', 'product hash refilled');
+    ok(redis('TTL', "seckill:product:{p$pa}") > 0, 'product hash expires');
+    is(get_json('/?slot=10')->header('X-Seckill-Cache'), 'hit', 'then a hit');
+};
+
+subtest 'a cache fill never overwrites a stock key in Redis' => sub {
+    redis('SET', "seckill:stock:{p$pa}", 7);
+    redis('DEL', slot_key(10), "seckill:product:{p$pa}");
+    my ($res, $d) = get_json('/?slot=10');
+    my ($p) = grep { $_->{id} == $pa } @{$d->{products}};
+    is($p->{stock}, 50, 'the miss answers with MySQL stock');
+    is(redis('GET', "seckill:stock:{p$pa}"), '7', 'but Redis stock was kept');
+    ($res, $d) = get_json('/?slot=10');
+    ($p) = grep { $_->{id} == $pa } @{$d->{products}};
+    is($p->{stock}, 7, 'and the cache then shows the Redis stock');
+};
+
+subtest 'a half-cached product is rebuilt from MySQL' => sub {
+    redis('DEL', "seckill:stock:{p$pb}");
+    my ($res, $d) = get_json('/?slot=10');
+    is($res->header('X-Seckill-Cache'), 'miss', 'missing stock key means a miss');
+    is(redis('GET', "seckill:stock:{p$pb}"), '20', 'stock key restored from MySQL');
+};
+
+subtest 'Redis restarted in the middle: the next request works' => sub {
+    is(get_json('/?slot=10')->code, 200, 'before the restart');
+    stack('restart', 'redis');
+    my ($res, $d) = get_json('/?slot=10');
+    is($res->code, 200, 'first request after the restart');
+    is(scalar @{$d->{products}}, 2, 'with the products');
+    is(get_json('/?slot=10')->header('X-Seckill-Cache'), 'hit', 'cache survives (AOF)');
+};
+
+subtest 'Redis down: the listing is served from MySQL' => sub {
+    stack('stop', 'redis');
+    my ($res, $d) = get_json('/?slot=10');
+    stack('start', 'redis');
+    is($res->code, 200, 'still 200');
+    is($res->header('X-Seckill-Cache'), 'miss', 'as a miss');
+    is(scalar @{$d->{products}}, 2, 'with the products');
+    is(get_json('/?slot=10')->code, 200, 'and Redis is used again once back');
+};
+
+subtest 'other paths and methods' => sub {
+    my ($res, $d) = get_json('/no/such/page');
+    is($res->code, 404, 'unknown path is 404');
+    is($d->{code}, 'not_found', 'code not_found');
+    $res = Apache::TestRequest::POST('/', Accept => 'application/json', content => 'x=1');
+    is($res->code, 405, 'POST / is 405');
+    like($res->header('Allow') // '', qr/GET/, 'Allow names GET');
+    $res = Apache::TestRequest::HEAD('/?slot=10');
+    is($res->code, 200, 'HEAD works');
+    $res = Apache::TestRequest::GET('/static/css/shop.css');
+    is($res->code, 200, 'static files are served by httpd');
+};
+
+sub slot_key {
+    my ($slot) = @_;
+    my $date = POSIX::strftime('%Y%m%d', localtime);
+    return "seckill:slot:$date:$slot";
+}
+
+reset_data();
+done_testing();

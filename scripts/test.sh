@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make test: builds, runs the C unit tests (cmocka, under AddressSanitizer), then the
+# Apache::Test suite (t/TEST) against private Redis, MariaDB and RabbitMQ on their own ports
+# (so a `make run` shop can stay up). Apache::Test refuses root: as root, the suite runs as
+# an unprivileged user (SECKILL_TEST_USER, default nobody) on a tree that user can use.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+say() { echo "test: $*"; }
+
+# The test stack: its own folder and ports, whatever a `make run` stack uses.
+export SECKILL_RUN_DIR=${SECKILL_TEST_RUN_DIR:-$top/build/test-run}
+export SECKILL_HTTP_PORT=${SECKILL_TEST_HTTP_PORT:-18529}
+export SECKILL_REDIS_PORT=${SECKILL_TEST_REDIS_PORT:-16380}
+export SECKILL_MYSQL_PORT=${SECKILL_TEST_MYSQL_PORT:-13307}
+export SECKILL_AMQP_PORT=${SECKILL_TEST_AMQP_PORT:-15673}
+export SECKILL_RATE_LIMIT=${SECKILL_TEST_RATE_LIMIT:-5}
+export SECKILL_TOP=$top
+
+suite() {
+    # shellcheck source=scripts/env.sh
+    source scripts/env.sh
+    export HOME=$SECKILL_RUN_DIR/home APACHE_TEST_NO_STICKY_PREFERENCES=1
+    mkdir -p "$HOME"
+    trap 'scripts/stack.sh stop >/dev/null 2>&1 || true' EXIT
+    scripts/stack.sh start
+    scripts/db.sh schema
+    [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
+    perl t/TEST -clean >/dev/null 2>&1 || true
+    perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@"
+}
+
+if [ "${1:-}" = --suite ]; then
+    shift
+    suite "$@"
+    exit
+fi
+
+make -s all
+make -s unit
+
+if [ "$(id -u)" != 0 ]; then
+    suite "$@"
+    exit
+fi
+
+user=${SECKILL_TEST_USER:-nobody}
+# The user needs to read the tree and write t/ and the test stack's folder. A tree below a
+# private folder (a clone in /root, say) is staged into a copy the user can read.
+if ! runuser -u "$user" -- test -r "$top/Makefile" -a -x "$top/t"; then
+    stage=$(mktemp -d /tmp/seckill-test.XXXXXX)
+    chmod 755 "$stage"
+    say "$user cannot read $top: running the suite from a copy in $stage"
+    tar -C "$top" --exclude=./run --exclude=./build/test-run --exclude=./.git -cf - . | tar -C "$stage" -xf -
+    top=$stage
+    cd "$top"
+    export SECKILL_TOP=$top SECKILL_RUN_DIR=$top/build/test-run
+fi
+mkdir -p "$SECKILL_RUN_DIR"
+chown -R "$user" t "$SECKILL_RUN_DIR"  # Apache::Test writes t/conf, t/logs, t/state, t/htdocs
+say "running the suite as $user"
+exec runuser -u "$user" -- bash scripts/test.sh --suite "$@"

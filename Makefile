@@ -72,7 +72,7 @@ stop:
 	@scripts/run.sh stop
 
 bench: deps all
-	@scripts/bench.sh
+	@bench/bench.sh
 
 install: all
 	@scripts/install.sh

@@ -12,11 +12,12 @@ HTTPD_CONF=$SECKILL_TOP/conf/httpd-local.conf
 WORKER_DIR=$SECKILL_RUN_DIR/worker
 say() { echo "run: $*"; }
 
+# As root, httpd's children drop to an unprivileged user.
+export SECKILL_HTTP_USER=${SECKILL_HTTP_USER:-www-data}
+export SECKILL_HTTP_GROUP=${SECKILL_HTTP_GROUP:-www-data}
 httpd_args() {
     local args=(-f "$HTTPD_CONF")
     if [ "$(id -u)" = 0 ]; then
-        export SECKILL_HTTP_USER=${SECKILL_HTTP_USER:-www-data}
-        export SECKILL_HTTP_GROUP=${SECKILL_HTTP_GROUP:-www-data}
         args+=(-D SECKILL_AS_ROOT)
     fi
     printf '%s\n' "${args[@]}"
@@ -44,7 +45,7 @@ start_httpd() {
     local -a args
     mapfile -t args < <(httpd_args)
     mkdir -p "$SECKILL_RUN_DIR/httpd"
-    "$HTTPD" "${args[@]}" -t -q || { echo "run: httpd config test failed" >&2; exit 1; }
+    "$HTTPD" "${args[@]}" -t >/dev/null 2>&1 || { "$HTTPD" "${args[@]}" -t; echo "run: httpd config test failed" >&2; exit 1; }
     if pid_alive "$SECKILL_RUN_DIR/httpd/httpd.pid"; then
         "$HTTPD" "${args[@]}" -k graceful
         say "httpd reloaded on $SECKILL_HTTP_LISTEN"

@@ -139,6 +139,17 @@ subtest 'Redis restarted in the middle: the next request works' => sub {
     is(get_json('/?slot=10')->header('X-Seckill-Cache'), 'hit', 'cache survives (AOF)');
 };
 
+subtest 'MySQL restarted in the middle: the next cache miss works' => sub {
+    redis('DEL', slot_key(10));
+    is(get_json('/?slot=10')->code, 200, 'a miss before the restart');
+    stack('restart', 'mysql');
+    redis('DEL', slot_key(10));
+    my ($res, $d) = get_json('/?slot=10');
+    is($res->code, 200, 'a miss after the restart');
+    is($res->header('X-Seckill-Cache'), 'miss', 'served from MySQL');
+    is(scalar @{$d->{products}}, 2, 'with the products');
+};
+
 subtest 'Redis down: the listing is served from MySQL' => sub {
     stack('stop', 'redis');
     my ($res, $d) = get_json('/?slot=10');

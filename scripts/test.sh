@@ -59,4 +59,7 @@ fi
 mkdir -p "$SECKILL_RUN_DIR"
 chown -R "$user" t "$SECKILL_RUN_DIR"  # Apache::Test writes t/conf, t/logs, t/state, t/htdocs
 say "running the suite as $user"
-exec runuser -u "$user" -- bash scripts/test.sh --suite "$@"
+rc=0
+runuser -u "$user" -- bash scripts/test.sh --suite "$@" || rc=$?
+if [ -n "${stage:-}" ]; then rm -rf "$stage"; fi
+exit "$rc"

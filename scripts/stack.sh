@@ -668,11 +668,7 @@ do_stop() {
     local s rc=0
     for s in rabbitmq mysql redis; do
         [[ " $* " == *" $s "* ]] || continue
-        case $s in
-        redis) redis_stop || rc=1 ;;
-        mysql) mysql_stop || rc=1 ;;
-        rabbitmq) rabbit_stop || rc=1 ;;
-        esac
+        "${s/rabbitmq/rabbit}_stop" || rc=1
     done
     ((rc == 0)) || die "stop failed (see above)"
 }
@@ -681,11 +677,7 @@ do_status() {
     local s rc=0
     for s in redis mysql rabbitmq; do
         [[ " $* " == *" $s "* ]] || continue
-        case $s in
-        redis) redis_status || rc=1 ;;
-        mysql) mysql_status || rc=1 ;;
-        rabbitmq) rabbit_status || rc=1 ;;
-        esac
+        "${s/rabbitmq/rabbit}_status" || rc=1
     done
     return "$rc"
 }

@@ -1,0 +1,37 @@
+/* The order message: published by the module (exchange seckill, routing key order.create)
+ * once the buy script sold a unit, consumed by the worker. JSON:
+ * {"order_id":"<u64>","user_id":"...","product_id":N,"price":"309.00","quantity":1,
+ *  "created_ms":N,"pay_deadline_ms":N,"token":"..."} with order_id a string (64-bit) and
+ * token = seckill_token over ("order", order_id, user_id, product_id, price, quantity). */
+#ifndef SECKILL_ORDER_H
+#define SECKILL_ORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "token.h"
+
+#define SECKILL_USER_MAX 64 /* seckill_orders.user_id is VARCHAR(64) */
+
+typedef struct {
+    uint64_t order_id;
+    char user_id[SECKILL_USER_MAX + 1];
+    long long product_id;
+    char price[16]; /* decimal text with two places, as in MySQL */
+    int quantity;
+    int64_t created_ms;
+    int64_t pay_deadline_ms;
+    char token[SECKILL_TOKEN_LEN + 1];
+} seckill_order_msg;
+
+/* Fills m->token from m's fields. */
+void seckill_order_sign(seckill_order_msg *m, const char *secret, size_t secret_len);
+/* 1 when m->token signs m's fields. */
+int seckill_order_verify(const seckill_order_msg *m, const char *secret, size_t secret_len);
+/* JSON of m into buf; its length, or -1 when cap is too small. */
+int seckill_order_encode(const seckill_order_msg *m, char *buf, size_t cap);
+/* Parses a message body into m. 0 ok, -1 malformed (a field missing, of the wrong type,
+ * out of range or too long). Unknown fields are ignored. */
+int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m);
+
+#endif

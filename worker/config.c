@@ -34,6 +34,11 @@ static const key_def keys[] = {
     {"leader_ttl", K_INT, OFF(leader_ttl), 3, 3600, NULL, 0},
     {"node_id", K_INT, OFF(node_id), 0, 31, NULL, 0},
     {"pay_timeout", K_INT, OFF(pay_timeout), 10, 86400, NULL, 0},
+    {"secret_file", K_PATH, OFF(secret_file), 0, 0, NULL, 0},
+    {"prefetch", K_INT, OFF(prefetch), 1, 65535, NULL, 0},
+    /* the transaction holds each product row it touched until commit: bounded */
+    {"batch_max", K_INT, OFF(batch_max), 1, 4096, NULL, 0},
+    {"retry_max", K_INT, OFF(retry_max), 0, 100, NULL, 0},
     {"log_level", K_LEVEL, OFF(log_level), 0, 0, NULL, 0},
     {"log_file", K_PATH, OFF(log_file), 0, 0, NULL, 0},
     {"pid_file", K_PATH, OFF(pid_file), 0, 0, NULL, 0},
@@ -48,6 +53,9 @@ static void set_defaults(seckill_worker_config *cfg)
     cfg->preheat_ahead = 300;
     cfg->leader_ttl = 30;
     cfg->pay_timeout = 300;
+    cfg->prefetch = 256;
+    cfg->batch_max = 128;
+    cfg->retry_max = 3;
     cfg->log_level = SECKILL_LOG_INFO;
 }
 
@@ -205,16 +213,51 @@ static const char *parse_env(apr_pool_t *p, seckill_worker_config *cfg)
     return NULL;
 }
 
-static const char *check_required(apr_pool_t *p, const seckill_worker_config *cfg)
+static const char *required(apr_pool_t *p, const seckill_worker_config *cfg, const char *missing)
 {
-    const char *missing = !cfg->redis.host   ? "redis"
-                          : !cfg->mysql.host ? "mysql"
-                          : !cfg->lua_dir    ? "lua_dir"
-                                             : NULL;
     if (!missing)
         return NULL;
     return apr_psprintf(p, "%s: key '%s' is required (set it in the file or in %s)",
                         cfg->file ? cfg->file : "no config file", missing, env_name(p, missing));
+}
+
+static const char *check_required(apr_pool_t *p, const seckill_worker_config *cfg)
+{
+    return required(p, cfg,
+                    !cfg->redis.host   ? "redis"
+                    : !cfg->mysql.host ? "mysql"
+                    : !cfg->lua_dir    ? "lua_dir"
+                                       : NULL);
+}
+
+const char *seckill_worker_config_need_consumers(apr_pool_t *p, const seckill_worker_config *cfg)
+{
+    return required(p, cfg, !cfg->amqp.host ? "amqp" : !cfg->secret_file ? "secret_file" : NULL);
+}
+
+/* Read as mod_seckill reads SeckillSecretFile (trailing newlines stripped, 32..4096 bytes):
+ * the two must derive the same key from the same file. */
+#define SECRET_MIN 32
+#define SECRET_MAX 4096
+static const char *load_secret(apr_pool_t *p, seckill_worker_config *cfg)
+{
+    char *buf = apr_palloc(p, SECRET_MAX + 1);
+    apr_size_t n = 0;
+    apr_file_t *f;
+
+    if (apr_file_open(&f, cfg->secret_file, APR_FOPEN_READ, 0, p) != APR_SUCCESS)
+        return apr_psprintf(p, "key 'secret_file': cannot read '%s'", cfg->secret_file);
+    apr_file_read_full(f, buf, SECRET_MAX + 1, &n);
+    apr_file_close(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    if (n < SECRET_MIN || n > SECRET_MAX)
+        return apr_psprintf(p,
+                            "key 'secret_file': '%s' must hold %d to %d bytes of secret (has %lu)",
+                            cfg->secret_file, SECRET_MIN, SECRET_MAX, (unsigned long)n);
+    cfg->secret = buf;
+    cfg->secret_len = n;
+    return NULL;
 }
 
 const char *seckill_worker_config_load(apr_pool_t *p, const char *file, seckill_worker_config *cfg)
@@ -224,6 +267,8 @@ const char *seckill_worker_config_load(apr_pool_t *p, const char *file, seckill_
     if (file && (err = parse_file(p, file, cfg)))
         return err;
     if ((err = parse_env(p, cfg)))
+        return err;
+    if (cfg->secret_file && (err = load_secret(p, cfg)))
         return err;
     return check_required(p, cfg);
 }

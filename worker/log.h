@@ -13,7 +13,8 @@ typedef enum {
     SECKILL_LOG_DEBUG
 } seckill_worker_log_level;
 
-/* Message ids: 0xx life cycle, 1xx scheduler, 2xx Redis, 3xx MySQL, 4xx RabbitMQ (consumers).
+/* Message ids: 0xx life cycle, 1xx scheduler, 2xx Redis, 3xx MySQL, 4xx order-create consumer,
+ * 5xx timeout consumer, 6xx RabbitMQ.
  * An id keeps its meaning forever; add new ones, never renumber. */
 enum {
     SKW_STARTED = 1,      /* info: starting, with version and config file */
@@ -45,6 +46,36 @@ enum {
     SKW_MYSQL_UP = 302,    /* info: connected (again) */
     SKW_MYSQL_RETRY = 303, /* debug: a reconnect attempt failed */
     SKW_MYSQL_ERROR = 304, /* error: a statement failed without losing the connection */
+
+    SKW_ORDERS_CONSUMING = 401, /* info: consuming seckill.order.create (prefetch, batch) */
+    SKW_ORDER_CREATED = 402,    /* debug: an order row written, stock taken in MySQL */
+    SKW_ORDER_DUPLICATE = 403,  /* info: a redelivered order already has its row: no-op */
+    SKW_ORDER_BAD = 404,        /* warn: malformed body or bad token: dead-lettered as is */
+    SKW_ORDER_REVOKED = 405,    /* info: the module revoked the order before the claim: dropped */
+    SKW_ORDER_RETRY = 406,      /* warn: writing the order failed (no stock in MySQL, no such
+                                 * product, a statement error): republished to try again */
+    SKW_ORDER_FAILED = 407,     /* error: failed retry_max + 1 times: dead-lettered, Redis stock
+                                 * and the shopper's limit given back */
+    SKW_ORDERS_BATCH = 408,     /* debug: one batch's counts and time */
+    SKW_ORDERS_ABANDONED = 409, /* warn: a batch not acked (server lost, publish not confirmed):
+                                 * RabbitMQ delivers it again; info: batches succeed again */
+
+    SKW_TIMEOUT_CONSUMING = 501, /* info: consuming seckill.order.timeout */
+    SKW_TIMEOUT_CANCELLED = 502, /* info: an order unpaid at its deadline cancelled, stock back */
+    SKW_TIMEOUT_NOTHING = 503,   /* debug: the order was paid or cancelled before: nothing to do */
+    SKW_TIMEOUT_BAD = 504,       /* warn: malformed body or bad token: dead-lettered as is */
+    SKW_TIMEOUT_NO_ORDER = 505,  /* warn: no row for the order of a timeout message */
+    SKW_TIMEOUT_RESTORED = 506,  /* debug: Redis stock and limit of a cancelled order given back */
+    SKW_TIMEOUT_RETRY = 507,     /* warn: a statement failed for a message: republished to try
+                                  * again; error: failed retry_max + 1 times, dead-lettered */
+    SKW_TIMEOUT_WAIT = 508,      /* debug: a message left a wait step before its deadline:
+                                  * routed on to the next (lib/amqp_conn.h, the ladder) */
+    SKW_TIMEOUT_ABANDONED = 509, /* warn: a batch not acked, delivered again; info: recovered */
+
+    SKW_AMQP_LOST = 601,    /* warn: connection failed or lost; logged once per outage */
+    SKW_AMQP_UP = 602,      /* info: connected (again), topology declared */
+    SKW_AMQP_RETRY = 603,   /* debug: a reconnect attempt failed */
+    SKW_AMQP_PUBLISH = 604, /* error: a publish was refused or not confirmed in time */
 };
 
 /* "error", "warn", "info", "debug" -> level; 0 ok, -1 unknown. */

@@ -18,14 +18,18 @@
 #include "bloom.h"
 #include "config.h"
 #include "log.h"
+#include "orders.h"
 #include "scheduler.h"
+#include "timeout.h"
 #include "worker.h"
 
 #define VERSION "0.1"
 
-/* One thread each. The order-create and timeout consumers join this table. */
+/* One thread each, with connections of its own. */
 static const seckill_worker_role roles[] = {
     {"scheduler", seckill_scheduler_init, seckill_scheduler_run},
+    {"orders", seckill_orders_init, seckill_orders_run},
+    {"timeout", seckill_timeout_init, seckill_timeout_run},
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 
@@ -284,8 +288,9 @@ static int run_roles(apr_pool_t *p, seckill_worker *w, role_thread *rt)
 static void log_started(const seckill_worker_config *cfg, const char *mode)
 {
     seckill_worker_log(SECKILL_LOG_INFO, SKW_STARTED,
-                       "seckill-worker %s starting%s (config %s, redis %s, mysql %s)", VERSION,
-                       mode, cfg->file ? cfg->file : "none", cfg->redis.url, cfg->mysql.url);
+                       "seckill-worker %s starting%s (config %s, redis %s, mysql %s, amqp %s)",
+                       VERSION, mode, cfg->file ? cfg->file : "none", cfg->redis.url,
+                       cfg->mysql.url, cfg->amqp.host ? cfg->amqp.url : "none");
 }
 
 static int run_once(apr_pool_t *p, seckill_worker *w)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bloom.h"
 #include "conn.h"
 #include "keys.h"
 #include "log.h"
@@ -385,53 +384,9 @@ static int is_member(scheduler *s, const char *key, const char *member)
     return yes;
 }
 
-static int bloom_add(scheduler *s, const apr_array_header_t *ids)
-{
-    redisContext *c = seckill_worker_redis(&s->conn);
-    uint32_t pos[SECKILL_BLOOM_HASHES];
-
-    if (!c)
-        return -1;
-    for (int i = 0; i < ids->nelts; i++) {
-        seckill_bloom_positions(APR_ARRAY_IDX(ids, i, long long), pos);
-        for (int j = 0; j < SECKILL_BLOOM_HASHES; j++)
-            redisAppendCommand(c, "SETBIT %s %u 1", SECKILL_KEY_BLOOM, (unsigned)pos[j]);
-    }
-    return seckill_worker_redis_drain(&s->conn, ids->nelts * SECKILL_BLOOM_HASHES, "SETBIT bloom");
-}
-
-/* A slot cached by someone else (the module on a listing miss) may lack Bloom bits: the buy
- * path would then turn its products away as unknown. Re-adding them costs one pipeline. */
-static int bloom_members(scheduler *s, apr_pool_t *p, const slot_win *w)
-{
-    redisContext *c = seckill_worker_redis(&s->conn);
-    apr_array_header_t *ids = apr_array_make(p, 16, sizeof(long long));
-    redisReply *r;
-    char *end;
-
-    if (!c)
-        return -1;
-    if (!(r = seckill_worker_reply(&s->conn, redisCommand(c, "SMEMBERS %s", w->key), "SMEMBERS")))
-        return -1;
-    for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-        const redisReply *m = r->element[i];
-        long long id;
-        if (m->type != REDIS_REPLY_STRING)
-            continue;
-        id = strtoll(m->str, &end, 10);
-        if (*end == 0 && end != m->str) /* skips the loaded marker */
-            APR_ARRAY_PUSH(ids, long long) = id;
-    }
-    freeReplyObject(r);
-    seckill_worker_log(SECKILL_LOG_DEBUG, SKW_PREHEAT_BLOOM,
-                       "preheat: slot %s:%d already cached, %d ids re-added to the bloom", w->date,
-                       w->slot, ids->nelts);
-    return bloom_add(s, ids);
-}
-
 static int load_slot(scheduler *s, apr_pool_t *p, const slot_win *w)
 {
-    apr_array_header_t *prods, *ids;
+    apr_array_header_t *prods;
     redisContext *c;
     char err[256];
 
@@ -446,13 +401,11 @@ static int load_slot(scheduler *s, apr_pool_t *p, const slot_win *w)
             seckill_worker_log(SECKILL_LOG_ERROR, SKW_SCRIPT_ERROR, "redis: %s", err);
         return -1;
     }
-    ids = apr_array_make(p, prods->nelts, sizeof(long long));
-    for (int i = 0; i < prods->nelts; i++)
-        APR_ARRAY_PUSH(ids, long long) = APR_ARRAY_IDX(prods, i, seckill_product).id;
+    /* seckill_products_cache also put the ids in the Bloom filter */
     seckill_worker_log(SECKILL_LOG_INFO, SKW_PREHEAT_LOADED,
                        "preheat: slot %s:%d loaded into redis, %d products", w->date, w->slot,
                        prods->nelts);
-    return bloom_add(s, ids);
+    return 0;
 }
 
 /* Loads the slot when it is not cached yet or force says a product is missing from it. */
@@ -461,7 +414,7 @@ static int preheat_slot(scheduler *s, apr_pool_t *p, const slot_win *w, int forc
     int loaded = force ? 0 : is_member(s, w->key, SECKILL_SLOT_LOADED);
     if (loaded < 0)
         return -1;
-    return loaded ? bloom_members(s, p, w) : load_slot(s, p, w);
+    return loaded ? 0 : load_slot(s, p, w);
 }
 
 /* 1 when product id is fully cached for slot w: listed in its set and its hash present (a hash

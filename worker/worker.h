@@ -1,4 +1,4 @@
-/* The worker process: roles (scheduler now; order and timeout consumers next) each run in a
+/* The worker process: roles (scheduler, order-create consumer, timeout consumer) each run in a
  * thread of their own with their own connections, until SIGTERM raises the stop flag. A role
  * finishes the job at hand, gives back what it holds and returns; main then exits 0. */
 #ifndef SECKILL_WORKER_H

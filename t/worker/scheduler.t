@@ -50,6 +50,9 @@ sub write_conf {
     print $fh join("\n",
         "redis = redis://127.0.0.1:$ENV{SECKILL_REDIS_PORT}/0",
         "mysql = $mysql", 'lua_dir = ' . top_dir() . '/lua',
+        # the order consumers run beside the scheduler and need these to start
+        "amqp = amqp://guest:guest\@127.0.0.1:$ENV{SECKILL_AMQP_PORT}/",
+        "secret_file = $ENV{SECKILL_SECRET_FILE}",
         'status_interval = 1', 'preheat_interval = 1', 'preheat_ahead = 300',
         'leader_ttl = 3', 'log_level = debug', @extra), "\n";
     close $fh;

@@ -1,0 +1,485 @@
+#include "orders.h"
+
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <mysqld_error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "keys.h"
+#include "log.h"
+#include "lua.h"
+#include "order.h"
+
+/* The failure marker the module's result page reads: a day is far beyond any polling. */
+#define MARKER_TTL_S 86400
+
+typedef enum {
+    ST_NEW,       /* verified, not written yet */
+    ST_BAD,       /* malformed or forged: dead-lettered as is, nothing compensated */
+    ST_REVOKED,   /* the module revoked it before our claim: dropped */
+    ST_INSERTED,  /* its row written and its stock taken in this batch */
+    ST_DUPLICATE, /* its row existed already: a redelivery */
+    ST_FAILED     /* could not be written: retried, or dead-lettered and compensated */
+} item_state;
+
+typedef struct {
+    const seckill_amqp_delivery *d;
+    seckill_order_msg m;
+    item_state st;
+    const char *why; /* ST_BAD, ST_FAILED: for the log */
+} item;
+
+typedef struct {
+    const seckill_worker_config *cfg;
+    seckill_worker *w;
+    seckill_worker_conn conn;
+    seckill_lua_script claim, restore;
+    item **write; /* the batch's ST_NEW items in lock order, for the transaction steps */
+    int nwrite;
+} orders;
+
+typedef struct {
+    int inserted, duplicate, bad, revoked, retried, failed;
+} counts;
+
+/* ---- decode ------------------------------------------------------------------------------ */
+
+static item *items_of(orders *o, apr_pool_t *p, apr_array_header_t *ds)
+{
+    item *it = apr_pcalloc(p, sizeof *it * (size_t)ds->nelts);
+    for (int i = 0; i < ds->nelts; i++) {
+        it[i].d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
+        if (seckill_order_decode(it[i].d->body, it[i].d->len, &it[i].m) != 0) {
+            it[i].st = ST_BAD;
+            it[i].why = "malformed body";
+        } else if (!seckill_order_verify(&it[i].m, o->cfg->secret, o->cfg->secret_len)) {
+            it[i].st = ST_BAD;
+            it[i].why = "bad token";
+        }
+    }
+    return it;
+}
+
+/* ---- claim (Redis) ----------------------------------------------------------------------- */
+
+static void claim_append(orders *o, redisContext *c, const item *it)
+{
+    char key[64], id[24];
+    const char *argv[5] = {"EVALSHA", o->claim.sha, "1", key, id};
+
+    snprintf(key, sizeof key, SECKILL_KEY_ORDERS, it->m.product_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)it->m.order_id);
+    redisAppendCommandArgv(c, 5, argv, NULL);
+}
+
+/* Reads the replies for new[0..n): 0 all good, 1 the script is unknown there, -1 error. */
+static int claim_replies(orders *o, redisContext *c, item **new, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        redisReply *r;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+            seckill_worker_redis_lost(&o->conn, "order_claim");
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            rc = rc ? rc : 1;
+        } else if (r->type != REDIS_REPLY_INTEGER) {
+            seckill_worker_log(SECKILL_LOG_ERROR, SKW_SCRIPT_ERROR, "redis: order_claim: %s",
+                               r->type == REDIS_REPLY_ERROR ? r->str : "not an integer");
+            rc = -1;
+        } else if (r->integer == 0) {
+            new[i]->st = ST_REVOKED;
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static int claim_pipeline(orders *o, redisContext *c, item **new, int n)
+{
+    for (int i = 0; i < n; i++)
+        claim_append(o, c, new[i]);
+    return claim_replies(o, c, new, n);
+}
+
+/* Claims every ST_NEW item in one round trip. A claim is idempotent, so after NOSCRIPT (a
+ * restarted Redis) the script is loaded and the whole pipeline sent again. */
+static int claim(orders *o, apr_pool_t *p, item *it, int n)
+{
+    redisContext *c = seckill_worker_redis(&o->conn);
+    item **new = apr_palloc(p, sizeof *new *(size_t)n);
+    redisReply *r;
+    int k = 0, rc;
+
+    for (int i = 0; i < n; i++) {
+        if (it[i].st == ST_NEW)
+            new[k++] = &it[i];
+    }
+    if (k == 0)
+        return 0;
+    if (!c || (rc = claim_pipeline(o, c, new, k)) < 0)
+        return -1;
+    if (rc == 0)
+        return 0;
+    r = redisCommand(c, "SCRIPT LOAD %b", o->claim.body, o->claim.len);
+    if (!(r = seckill_worker_reply(&o->conn, r, "SCRIPT LOAD order_claim")))
+        return -1;
+    freeReplyObject(r);
+    return claim_pipeline(o, c, new, k) == 0 ? 0 : -1;
+}
+
+/* ---- write (MySQL) ----------------------------------------------------------------------- */
+
+/* A statement of the item failed: what that means for the transaction. A plain statement error
+ * fails the item (retried later); a lost connection or a deadlock end this attempt. */
+static seckill_worker_txn_step stmt_failed(orders *o, MYSQL_STMT *st, item *it, const char *what)
+{
+    seckill_worker_txn_step r;
+    if (!st) /* not prepared: a lost connection or a broken query, for every item alike */
+        return SECKILL_TXN_ABORT;
+    r = seckill_worker_txn_error(&o->conn, seckill_worker_stmt_error(&o->conn, st, what));
+    if (r == SECKILL_TXN_UNDO) {
+        it->st = ST_FAILED;
+        it->why = "a MySQL statement failed (see SKW304)";
+    }
+    return r;
+}
+
+/* stock - quantity under the guard: 1 taken, 0 not (no stock, no product), -1 failed (*r). */
+static int take_stock(orders *o, item *it, seckill_worker_txn_step *r)
+{
+    MYSQL_STMT *st = seckill_worker_stmt(&o->conn, SECKILL_Q_WORKER_STOCK_TAKE, 3, 0, "STOCK_TAKE");
+    MYSQL_BIND in[3];
+
+    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    seckill_worker_bind(&in[2], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    if (!st || mysql_stmt_bind_param(st, in) || mysql_stmt_execute(st)) {
+        *r = stmt_failed(o, st, it, "stock take");
+        return -1;
+    }
+    return mysql_stmt_affected_rows(st) == 1;
+}
+
+/* 1 when the order has a row (committed, or written earlier in this transaction), 0 when not,
+ * -1 failed (*r). */
+static int order_exists(orders *o, item *it, seckill_worker_txn_step *r)
+{
+    unsigned err_no;
+    int status, n = seckill_worker_order_status(&o->conn, it->m.order_id, &status, &err_no);
+
+    if (n >= 0)
+        return n;
+    *r = err_no ? seckill_worker_txn_error(&o->conn, err_no) : SECKILL_TXN_ABORT;
+    if (*r == SECKILL_TXN_UNDO) {
+        it->st = ST_FAILED;
+        it->why = "a MySQL statement failed (see SKW304)";
+    }
+    return -1;
+}
+
+/* price x quantity, exactly: in cents, as DECIMAL text. */
+static void total_of(const seckill_order_msg *m, char *buf, size_t n)
+{
+    long long cents = 0;
+    for (const char *c = m->price; *c; c++) {
+        if (*c != '.')
+            cents = cents * 10 + (*c - '0');
+    }
+    cents *= m->quantity;
+    snprintf(buf, n, "%lld.%02lld", cents / 100, cents % 100);
+}
+
+/* The row, named after the product: 1 written, 0 the key exists, 2 nothing written (the product
+ * row is gone: cannot be while the stock UPDATE holds its lock), -1 failed (*r). */
+static int insert_order(orders *o, item *it, seckill_worker_txn_step *r)
+{
+    MYSQL_STMT *st =
+        seckill_worker_stmt(&o->conn, SECKILL_Q_WORKER_ORDER_INSERT, 7, 0, "ORDER_INSERT");
+    unsigned long long id = it->m.order_id;
+    char total[32];
+    MYSQL_TIME ct;
+    MYSQL_BIND in[7];
+
+    total_of(&it->m, total, sizeof total);
+    seckill_db_time_to((time_t)(it->m.created_ms / 1000), &ct);
+    ct.second_part = (unsigned long)(it->m.created_ms % 1000) * 1000;
+    seckill_worker_bind(&in[0], MYSQL_TYPE_LONGLONG, &id, 0);
+    in[0].is_unsigned = 1;
+    seckill_worker_bind(&in[1], MYSQL_TYPE_STRING, it->m.user_id, strlen(it->m.user_id));
+    seckill_worker_bind(&in[2], MYSQL_TYPE_STRING, it->m.price, strlen(it->m.price));
+    seckill_worker_bind(&in[3], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&in[4], MYSQL_TYPE_STRING, total, strlen(total));
+    seckill_worker_bind(&in[5], MYSQL_TYPE_DATETIME, &ct, sizeof ct);
+    seckill_worker_bind(&in[6], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    if (st && mysql_stmt_bind_param(st, in) == 0 && mysql_stmt_execute(st) == 0)
+        return mysql_stmt_affected_rows(st) == 1 ? 1 : 2;
+    if (st && mysql_stmt_errno(st) == ER_DUP_ENTRY)
+        return 0;
+    *r = stmt_failed(o, st, it, "order insert");
+    return -1;
+}
+
+/* One order in the batch's transaction. The stock goes first: its UPDATE locks the product row
+ * exclusively at once, where INSERT ... SELECT would take a shared lock that two workers could
+ * not both upgrade (a deadlock on every hot product). A redelivered order is found by its key. */
+static seckill_worker_txn_step write_one(void *state, int i)
+{
+    orders *o = state;
+    item *it = o->write[i];
+    seckill_worker_txn_step r = SECKILL_TXN_KEEP;
+    int n;
+
+    if ((n = take_stock(o, it, &r)) < 0)
+        return r;
+    if (n == 0) {
+        /* nothing changed: either this order took its units before, or there are none */
+        if ((n = order_exists(o, it, &r)) < 0)
+            return r;
+        it->st = n ? ST_DUPLICATE : ST_FAILED;
+        it->why = n ? NULL : "no stock left in MySQL, or no such product";
+        return SECKILL_TXN_KEEP;
+    }
+    if ((n = insert_order(o, it, &r)) < 0)
+        return r;
+    if (n == 1) {
+        it->st = ST_INSERTED;
+        return SECKILL_TXN_KEEP;
+    }
+    /* the stock taken above goes back with the savepoint */
+    it->st = n == 0 ? ST_DUPLICATE : ST_FAILED;
+    it->why = n == 0 ? NULL : "no such product";
+    return SECKILL_TXN_UNDO;
+}
+
+static void write_reset(void *state)
+{
+    orders *o = state;
+    for (int i = 0; i < o->nwrite; i++) {
+        o->write[i]->st = ST_NEW;
+        o->write[i]->why = NULL;
+    }
+}
+
+/* Product, then order id: every worker locks product rows in the same order, so concurrent
+ * batches wait for each other instead of deadlocking. */
+static int lock_order(const void *a, const void *b)
+{
+    const item *x = *(item *const *)a, *y = *(item *const *)b;
+    if (x->m.product_id != y->m.product_id)
+        return x->m.product_id < y->m.product_id ? -1 : 1;
+    return x->m.order_id < y->m.order_id ? -1 : x->m.order_id > y->m.order_id;
+}
+
+static int write_all(orders *o, apr_pool_t *p, item *it, int n)
+{
+    o->write = apr_palloc(p, sizeof *o->write * (size_t)n);
+    o->nwrite = 0;
+    for (int i = 0; i < n; i++) {
+        if (it[i].st == ST_NEW)
+            o->write[o->nwrite++] = &it[i];
+    }
+    if (o->nwrite == 0)
+        return 0;
+    qsort(o->write, (size_t)o->nwrite, sizeof *o->write, lock_order);
+    if (!seckill_worker_db(&o->conn))
+        return -1;
+    return seckill_worker_txn(&o->conn, o->nwrite, write_one, write_reset, o);
+}
+
+/* ---- after the commit -------------------------------------------------------------------- */
+
+/* The pay timeout: the order message itself, waiting (lib/amqp_conn.h: the ladder, then
+ * seckill.order.timeout.wait) until its deadline, then in seckill.order.timeout. A row found
+ * already gets one again when the message was delivered before: the worker that wrote it may have
+ * died before scheduling it (a second timeout message is harmless, the timeout consumer is
+ * idempotent). */
+static int needs_timeout(const item *it)
+{
+    return it->st == ST_INSERTED ||
+           (it->st == ST_DUPLICATE && (it->d->redelivered || it->d->retries > 0));
+}
+
+static long long time_left_ms(const item *it)
+{
+    return it->m.pay_deadline_ms - apr_time_as_msec(apr_time_now());
+}
+
+static int final_failure(const orders *o, const item *it)
+{
+    return it->st == ST_FAILED && it->d->retries >= o->cfg->retry_max;
+}
+
+static void add(apr_array_header_t *out, const item *it, const char *rk, long expiration_ms,
+                int retries)
+{
+    APR_ARRAY_PUSH(out, seckill_amqp_message) =
+        (seckill_amqp_message){rk, it->d->body, it->d->len, expiration_ms, retries};
+}
+
+/* Everything sent on before the ack, confirmed in one burst: nothing is acked that is not
+ * stored somewhere. */
+static int publish_all(orders *o, apr_pool_t *p, const item *it, int n)
+{
+    apr_array_header_t *out = apr_array_make(p, n, sizeof(seckill_amqp_message));
+    for (int i = 0; i < n; i++) {
+        const item *x = &it[i];
+        if (needs_timeout(x)) {
+            long exp;
+            const char *rk = seckill_amqp_delay_route(time_left_ms(x), &exp);
+            add(out, x, rk, exp, -1);
+        } else if (x->st == ST_BAD)
+            add(out, x, SECKILL_RK_ORDER_DEAD, 0, x->d->retries ? x->d->retries : -1);
+        else if (final_failure(o, x))
+            add(out, x, SECKILL_RK_ORDER_DEAD, 0, x->d->retries);
+        else if (x->st == ST_FAILED)
+            add(out, x, SECKILL_RK_ORDER_CREATE, 0, x->d->retries + 1);
+    }
+    return seckill_worker_publish(&o->conn, (seckill_amqp_message *)out->elts, out->nelts);
+}
+
+/* An order that failed for good: its units and the shopper's limit back in Redis (exactly once,
+ * by the order-state hash), and the marker the result page reads. */
+static int compensate_one(orders *o, redisContext *c, const item *it)
+{
+    char stock[64], buyers[64], states[64], id[24], qty[16], marker[64], val[160];
+    const char *argv[6] = {stock, buyers, states, id, it->m.user_id, qty};
+    redisReply *r;
+
+    snprintf(stock, sizeof stock, SECKILL_KEY_STOCK, it->m.product_id);
+    snprintf(buyers, sizeof buyers, SECKILL_KEY_BUYERS, it->m.product_id);
+    snprintf(states, sizeof states, SECKILL_KEY_ORDERS, it->m.product_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)it->m.order_id);
+    snprintf(qty, sizeof qty, "%d", it->m.quantity);
+    r = seckill_lua_call(c, &o->restore, 3, 6, argv, NULL);
+    if (!(r = seckill_worker_reply(&o->conn, r, "order_restore")))
+        return -1;
+    freeReplyObject(r);
+    snprintf(marker, sizeof marker, SECKILL_KEY_ORDER, (unsigned long long)it->m.order_id);
+    snprintf(val, sizeof val, "%s|%lld|failed", it->m.user_id, it->m.product_id);
+    r = redisCommand(c, "SET %s %s EX %d", marker, val, MARKER_TTL_S);
+    if (!(r = seckill_worker_reply(&o->conn, r, "SET order marker")))
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+static int compensate(orders *o, const item *it, int n)
+{
+    for (int i = 0; i < n; i++) {
+        redisContext *c;
+        if (!final_failure(o, &it[i]))
+            continue;
+        if (!(c = seckill_worker_redis(&o->conn)) || compensate_one(o, c, &it[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the batch --------------------------------------------------------------------------- */
+
+static void log_item(const orders *o, const item *it, counts *k)
+{
+    unsigned long long id = (unsigned long long)it->m.order_id;
+    switch (it->st) {
+    case ST_INSERTED:
+        k->inserted++;
+        seckill_worker_log(SECKILL_LOG_DEBUG, SKW_ORDER_CREATED,
+                           "orders: order %llu created: user %s, product %lld, %d x %s", id,
+                           it->m.user_id, it->m.product_id, it->m.quantity, it->m.price);
+        break;
+    case ST_DUPLICATE:
+        k->duplicate++;
+        seckill_worker_log(SECKILL_LOG_INFO, SKW_ORDER_DUPLICATE,
+                           "orders: order %llu was written before, nothing done%s", id,
+                           needs_timeout(it) ? " (its timeout scheduled again)" : "");
+        break;
+    case ST_BAD:
+        k->bad++;
+        seckill_worker_log(SECKILL_LOG_WARN, SKW_ORDER_BAD,
+                           "orders: %s (order %llu, %zu bytes): sent to %s", it->why, id,
+                           it->d->len, SECKILL_AMQP_QUEUE_ORDER_DEAD);
+        break;
+    case ST_REVOKED:
+        k->revoked++;
+        seckill_worker_log(SECKILL_LOG_INFO, SKW_ORDER_REVOKED,
+                           "orders: order %llu was revoked by the module, dropped", id);
+        break;
+    case ST_FAILED:
+        if (final_failure(o, it)) {
+            k->failed++;
+            seckill_worker_log(SECKILL_LOG_ERROR, SKW_ORDER_FAILED,
+                               "orders: order %llu failed %d times (%s): sent to %s, %d units "
+                               "of product %lld and user %s's limit given back in redis",
+                               id, it->d->retries + 1, it->why, SECKILL_AMQP_QUEUE_ORDER_DEAD,
+                               it->m.quantity, it->m.product_id, it->m.user_id);
+        } else {
+            k->retried++;
+            seckill_worker_log(SECKILL_LOG_WARN, SKW_ORDER_RETRY,
+                               "orders: order %llu failed (%s), retry %d of %d", id, it->why,
+                               it->d->retries + 1, o->cfg->retry_max);
+        }
+        break;
+    case ST_NEW:
+        break;
+    }
+}
+
+static void report(const orders *o, const item *it, int n, apr_time_t t0)
+{
+    counts k = {0};
+    for (int i = 0; i < n; i++)
+        log_item(o, &it[i], &k);
+    seckill_worker_log(SECKILL_LOG_DEBUG, SKW_ORDERS_BATCH,
+                       "orders: batch of %d in %ld ms: %d created, %d duplicate, %d revoked, %d "
+                       "bad, %d retried, %d failed",
+                       n, (long)apr_time_as_msec(apr_time_now() - t0), k.inserted, k.duplicate,
+                       k.revoked, k.bad, k.retried, k.failed);
+}
+
+/* Claim, write, send on, compensate: each step idempotent, so a batch given back halfway and
+ * delivered again ends the same. */
+static int batch(void *state, apr_pool_t *p, apr_array_header_t *ds)
+{
+    orders *o = state;
+    apr_time_t t0 = apr_time_now();
+    int n = ds->nelts;
+    item *it = items_of(o, p, ds);
+
+    if (claim(o, p, it, n) != 0 || write_all(o, p, it, n) != 0 || publish_all(o, p, it, n) != 0 ||
+        compensate(o, it, n) != 0)
+        return -1;
+    report(o, it, n, t0);
+    return 0;
+}
+
+static const seckill_worker_consumer_def consumer = {
+    "orders", SECKILL_AMQP_QUEUE_ORDER_CREATE, SKW_ORDERS_CONSUMING, SKW_ORDERS_ABANDONED, batch,
+};
+
+const char *seckill_orders_init(apr_pool_t *p, seckill_worker *w, void **state)
+{
+    orders *o = apr_pcalloc(p, sizeof *o);
+    const char *err;
+
+    if ((err = seckill_worker_config_need_consumers(p, w->cfg)) ||
+        (err = seckill_lua_load(p, w->cfg->lua_dir, "order_claim", &o->claim)) ||
+        (err = seckill_lua_load(p, w->cfg->lua_dir, "order_restore", &o->restore)))
+        return err;
+    o->w = w;
+    o->cfg = w->cfg;
+    seckill_worker_conn_init(&o->conn, w->cfg);
+    *state = o;
+    return NULL;
+}
+
+void seckill_orders_run(void *state, apr_pool_t *thread_pool)
+{
+    orders *o = state;
+    seckill_worker_consume(o->w, &o->conn, &consumer, o, thread_pool);
+    seckill_worker_conn_close(&o->conn);
+}

@@ -28,6 +28,19 @@ static const char *const query_text[SECKILL_Q__COUNT] = {
                              " WHERE status IN (0, 1) AND seckill_start_time <= ?",
     [SECKILL_Q_STATUS_SET] = "UPDATE seckill_products SET status = ?"
                              " WHERE id = ? AND status = ?",
+    [SECKILL_Q_PRODUCT_START] = "SELECT seckill_start_time FROM seckill_products WHERE id = ?",
+    [SECKILL_Q_ORDER_BY_ID] = "SELECT user_id, goods_id, status, create_time, quantity"
+                              " FROM seckill_orders WHERE id = ?",
+    [SECKILL_Q_WORKER_STOCK_TAKE] = "UPDATE seckill_products SET stock = stock - ?"
+                                    " WHERE id = ? AND stock >= ?",
+    [SECKILL_Q_WORKER_ORDER_INSERT] =
+        "INSERT INTO seckill_orders (id, user_id, goods_id, goods_name, seckill_price, quantity,"
+        " total_amount, status, create_time)"
+        " SELECT ?, ?, p.id, p.name, ?, ?, ?, 0, ? FROM seckill_products p WHERE p.id = ?",
+    [SECKILL_Q_WORKER_ORDER_STATUS] = "SELECT status FROM seckill_orders WHERE id = ?",
+    [SECKILL_Q_WORKER_ORDER_EXPIRE] = "UPDATE seckill_orders SET status = 2, cancel_time = NOW(6)"
+                                      " WHERE id = ? AND status = 0",
+    [SECKILL_Q_WORKER_STOCK_RETURN] = "UPDATE seckill_products SET stock = stock + ? WHERE id = ?",
 };
 
 seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,
@@ -110,6 +123,10 @@ int seckill_db_lost(unsigned int e)
     case CR_CONN_HOST_ERROR:
     case CR_CONNECTION_ERROR:
     case CR_COMMANDS_OUT_OF_SYNC:
+    case CR_SERVER_LOST_EXTENDED:
+    case CR_STMT_CLOSED: /* MariaDB's statements die with their connection */
+    case CR_ERR_NET_READ:
+    case CR_ERR_NET_WRITE:
     case ER_CONNECTION_KILLED:
     case ER_SERVER_SHUTDOWN:
         return 1;

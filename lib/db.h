@@ -17,6 +17,22 @@ typedef enum {
     SECKILL_Q_STATUS_DUE,
     /* SET status=? WHERE id=? AND status=? (guarded, so two schedulers cannot go back) */
     SECKILL_Q_STATUS_SET,
+    /* start time of one product (the buy path rebuilds a product's cache from it) */
+    SECKILL_Q_PRODUCT_START,
+    /* user_id, goods_id, status, create_time, quantity of one order */
+    SECKILL_Q_ORDER_BY_ID,
+    /* worker, order-create consumer: the seed's optimistic guard, stock - ? WHERE id = ? AND
+     * stock >= ? (run before the INSERT so the product row is locked exclusively at once) */
+    SECKILL_Q_WORKER_STOCK_TAKE,
+    /* worker: the order row, goods_name from the product: id, user_id, seckill_price, quantity,
+     * total_amount, create_time, product id */
+    SECKILL_Q_WORKER_ORDER_INSERT,
+    /* worker: status of one order (no row: no such order) */
+    SECKILL_Q_WORKER_ORDER_STATUS,
+    /* worker, timeout consumer: status 0 -> 2 with cancel_time, WHERE id = ? AND status = 0 */
+    SECKILL_Q_WORKER_ORDER_EXPIRE,
+    /* worker: stock + ? WHERE id = ? (the units of an order cancelled just now) */
+    SECKILL_Q_WORKER_STOCK_RETURN,
     SECKILL_Q__COUNT
 } seckill_query;
 

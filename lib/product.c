@@ -1,10 +1,13 @@
 #include "product.h"
 
+#include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bloom.h"
 #include "keys.h"
 
 #define KEEP_AFTER_END (24 * 3600) /* cached keys outlive the sale by a day */
@@ -103,16 +106,16 @@ static int cache_args(const seckill_product *pr, char bufs[][32], const char **a
                       char *khash, char *kstock)
 {
     int n = 0;
-#define ARG(s)                                                                                 \
-    do {                                                                                       \
-        av[n] = (s);                                                                           \
-        al[n] = strlen(av[n]);                                                                 \
-        n++;                                                                                   \
+#define ARG(s)                                                                                     \
+    do {                                                                                           \
+        av[n] = (s);                                                                               \
+        al[n] = strlen(av[n]);                                                                     \
+        n++;                                                                                       \
     } while (0)
-#define NUM(fmt, v)                                                                            \
-    do {                                                                                       \
-        snprintf(bufs[n], 32, fmt, v);                                                         \
-        ARG(bufs[n]);                                                                          \
+#define NUM(fmt, v)                                                                                \
+    do {                                                                                           \
+        snprintf(bufs[n], 32, fmt, v);                                                             \
+        ARG(bufs[n]);                                                                              \
     } while (0)
     snprintf(khash, 64, SECKILL_KEY_PRODUCT, pr->id);
     snprintf(kstock, 64, SECKILL_KEY_STOCK, pr->id);
@@ -143,6 +146,25 @@ static int cache_args(const seckill_product *pr, char bufs[][32], const char **a
     return n;
 }
 
+/* Appends the SETBITs that put id in the Bloom filter; returns how many replies to read. */
+static int add_bloom_bits(redisContext *c, long long id)
+{
+    uint32_t pos[SECKILL_BLOOM_HASHES];
+    seckill_bloom_positions(id, pos);
+    for (int i = 0; i < SECKILL_BLOOM_HASHES; i++)
+        redisAppendCommand(c, "SETBIT " SECKILL_KEY_BLOOM " %u 1", pos[i]);
+    return SECKILL_BLOOM_HASHES;
+}
+
+static const char *bloom_stamp(char *buf)
+{
+    unsigned char rnd[8] = {0};
+    apr_generate_random_bytes(rnd, sizeof rnd);
+    snprintf(buf, 40, "%" APR_TIME_T_FMT "-%02x%02x%02x%02x%02x%02x%02x%02x", apr_time_now(),
+             rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    return buf;
+}
+
 int seckill_products_cache(redisContext *c, const seckill_lua_script *cache_script,
                            const char *date, int slot, time_t slot_end,
                            const apr_array_header_t *products, char *err, size_t errlen)
@@ -151,7 +173,7 @@ int seckill_products_cache(redisContext *c, const seckill_lua_script *cache_scri
     char bufs[CACHE_ARGS][32];
     const char *av[CACHE_ARGS];
     size_t al[CACHE_ARGS];
-    char khash[64], kstock[64];
+    char khash[64], kstock[64], stamp[40];
     redisReply *rep;
     int pending = 0;
     int failed = 0;
@@ -189,10 +211,12 @@ int seckill_products_cache(redisContext *c, const seckill_lua_script *cache_scri
         }
         redisAppendCommand(c, "SADD %s %lld", slot_key, pr->id);
         pending++;
+        pending += add_bloom_bits(c, pr->id);
     }
+    redisAppendCommand(c, "SET " SECKILL_KEY_BLOOM_VERSION " %s", bloom_stamp(stamp));
     redisAppendCommand(c, "SADD %s %s", slot_key, SECKILL_SLOT_LOADED);
     redisAppendCommand(c, "EXPIREAT %s %lld", slot_key, (long long)slot_end + KEEP_AFTER_END);
-    pending += 2;
+    pending += 3;
     for (; pending > 0; pending--) {
         if (redisGetReply(c, (void **)&rep) != REDIS_OK) {
             snprintf(err, errlen, "product cache: %s", c->errstr);

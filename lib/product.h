@@ -33,7 +33,8 @@ int seckill_products_in_window(seckill_db *db, apr_pool_t *p, time_t from, time_
 
 /* Writes products into the Redis cache with lua/product_cache.lua (hash rewritten, stock
  * set only when absent) and makes the slot set of (date, slot) list them plus the loaded
- * marker. Keys expire one day after the product's / slot's end. 0 ok, -1 error (a NULL
+ * marker, and adds the products to the Bloom filter of known ids. Keys expire one day
+ * after the product's / slot's end. 0 ok, -1 error (a NULL
  * reply means the connection failed: c->err is set). */
 int seckill_products_cache(redisContext *c, const seckill_lua_script *cache_script,
                            const char *date, int slot, time_t slot_end,

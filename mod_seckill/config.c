@@ -8,6 +8,8 @@
 
 #define DEFAULT_REDIS_POOL 64
 #define DEFAULT_MYSQL_POOL 16
+#define DEFAULT_AMQP_POOL 32
+#define DEFAULT_AMQP_TIMEOUT_MS 3000
 #define DEFAULT_REDIS_TIMEOUT_MS 1000
 #define DEFAULT_MYSQL_TIMEOUT_S 3
 #define DEFAULT_RATE_LIMIT 5
@@ -21,6 +23,8 @@ void *seckill_config_create(apr_pool_t *p, server_rec *s)
     seckill_server_conf *c = apr_pcalloc(p, sizeof *c);
     c->redis_pool_max = SECKILL_UNSET;
     c->mysql_pool_max = SECKILL_UNSET;
+    c->amqp_pool_max = SECKILL_UNSET;
+    c->amqp_timeout_ms = SECKILL_UNSET;
     c->redis_timeout_ms = SECKILL_UNSET;
     c->mysql_timeout_s = SECKILL_UNSET;
     c->node_id = SECKILL_UNSET;
@@ -44,6 +48,8 @@ void *seckill_config_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(amqp);
     MERGE_INT(redis_pool_max);
     MERGE_INT(mysql_pool_max);
+    MERGE_INT(amqp_pool_max);
+    MERGE_INT(amqp_timeout_ms);
     MERGE_INT(redis_timeout_ms);
     MERGE_INT(mysql_timeout_s);
     MERGE_PTR(secret_file);
@@ -67,14 +73,16 @@ void *seckill_config_merge(apr_pool_t *p, void *basev, void *addv)
     return m;
 }
 
-#define DEFAULT(f, v)                                                                          \
-    if (c->f == SECKILL_UNSET)                                                                 \
+#define DEFAULT(f, v)                                                                              \
+    if (c->f == SECKILL_UNSET)                                                                     \
     c->f = (v)
 
 const char *seckill_config_finalize(apr_pool_t *p, server_rec *s, seckill_server_conf *c)
 {
     DEFAULT(redis_pool_max, DEFAULT_REDIS_POOL);
     DEFAULT(mysql_pool_max, DEFAULT_MYSQL_POOL);
+    DEFAULT(amqp_pool_max, DEFAULT_AMQP_POOL);
+    DEFAULT(amqp_timeout_ms, DEFAULT_AMQP_TIMEOUT_MS);
     DEFAULT(redis_timeout_ms, DEFAULT_REDIS_TIMEOUT_MS);
     DEFAULT(mysql_timeout_s, DEFAULT_MYSQL_TIMEOUT_S);
     DEFAULT(node_id, 0);
@@ -130,8 +138,8 @@ static const char *set_redis(cmd_parms *cmd, void *d, const char *arg)
     const char *err = set_endpoint(cmd, arg, "redis", 6379, &c->redis);
     int db;
     if (!err && *c->redis->path && parse_int(cmd, c->redis->path, 0, 15, &db))
-        err = apr_psprintf(cmd->pool, "%s: '%s' names database '%s'; use 0 to 15",
-                           cmd->cmd->name, arg, c->redis->path);
+        err = apr_psprintf(cmd->pool, "%s: '%s' names database '%s'; use 0 to 15", cmd->cmd->name,
+                           arg, c->redis->path);
     return err;
 }
 
@@ -140,7 +148,8 @@ static const char *set_mysql(cmd_parms *cmd, void *d, const char *arg)
     seckill_server_conf *c = conf_of(cmd);
     const char *err = set_endpoint(cmd, arg, "mysql", 3306, &c->mysql);
     if (!err && (!*c->mysql->path || !c->mysql->user))
-        err = apr_psprintf(cmd->pool, "%s: '%s' must name a user and a database "
+        err = apr_psprintf(cmd->pool,
+                           "%s: '%s' must name a user and a database "
                            "(mysql://user:password@host:port/database)",
                            cmd->cmd->name, arg);
     return err;
@@ -154,7 +163,9 @@ static const char *set_amqp(cmd_parms *cmd, void *d, const char *arg)
 static const char *set_pool(cmd_parms *cmd, void *d, const char *arg)
 {
     seckill_server_conf *c = conf_of(cmd);
-    int *f = cmd->info == (void *)1 ? &c->redis_pool_max : &c->mysql_pool_max;
+    int *f = cmd->info == (void *)1   ? &c->redis_pool_max
+             : cmd->info == (void *)2 ? &c->mysql_pool_max
+                                      : &c->amqp_pool_max;
     return parse_int(cmd, arg, 1, 4096, f);
 }
 
@@ -163,6 +174,8 @@ static const char *set_timeout(cmd_parms *cmd, void *d, const char *arg)
     seckill_server_conf *c = conf_of(cmd);
     if (cmd->info == (void *)1)
         return parse_int(cmd, arg, 10, 60000, &c->redis_timeout_ms);
+    if (cmd->info == (void *)3)
+        return parse_int(cmd, arg, 10, 60000, &c->amqp_timeout_ms);
     return parse_int(cmd, arg, 1, 600, &c->mysql_timeout_s);
 }
 
@@ -231,7 +244,7 @@ static const char *set_user_limit(cmd_parms *cmd, void *d, const char *arg)
 
 static const char *set_pay_timeout(cmd_parms *cmd, void *d, const char *arg)
 {
-    return parse_int(cmd, arg, 5, 86400, &conf_of(cmd)->pay_timeout);
+    return parse_int(cmd, arg, 1, 86400, &conf_of(cmd)->pay_timeout);
 }
 
 static const char *set_identity(cmd_parms *cmd, void *d, const char *arg)
@@ -270,8 +283,7 @@ static const char *set_http_url(cmd_parms *cmd, const char *arg, const char **ou
     apr_uri_t u;
     if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
         (strcasecmp(u.scheme, "http") && strcasecmp(u.scheme, "https")))
-        return apr_psprintf(cmd->pool, "%s: '%s' is not an http(s):// URL", cmd->cmd->name,
-                            arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an http(s):// URL", cmd->cmd->name, arg);
     *out = arg;
     return NULL;
 }
@@ -317,6 +329,10 @@ const command_rec seckill_cmds[] = {
                   "Most Redis connections one httpd child keeps (default 64)"),
     AP_INIT_TAKE1("SeckillMySQLPoolSize", set_pool, (void *)2, RSRC,
                   "Most MySQL connections one httpd child keeps (default 16)"),
+    AP_INIT_TAKE1("SeckillAMQPPoolSize", set_pool, (void *)3, RSRC,
+                  "Most RabbitMQ connections one httpd child keeps (default 32)"),
+    AP_INIT_TAKE1("SeckillAMQPTimeout", set_timeout, (void *)3, RSRC,
+                  "RabbitMQ connect and publisher-confirm timeout in milliseconds (default 3000)"),
     AP_INIT_TAKE1("SeckillRedisTimeout", set_timeout, (void *)1, RSRC,
                   "Redis connect and command timeout in milliseconds (default 1000)"),
     AP_INIT_TAKE1("SeckillMySQLTimeout", set_timeout, (void *)2, RSRC,
@@ -335,10 +351,8 @@ const command_rec seckill_cmds[] = {
                   "How shoppers are identified: cookie (default), remote_user or ip"),
     AP_INIT_TAKE1("SeckillTemplateDir", set_dir, (void *)1, RSRC,
                   "Folder of the page templates (*.html, mustache)"),
-    AP_INIT_TAKE1("SeckillLuaDir", set_dir, (void *)2, RSRC,
-                  "Folder of the Redis scripts (*.lua)"),
-    AP_INIT_TAKE1("SeckillAlipayAppId", set_alipay, (void *)0, RSRC,
-                  "Alipay Open Platform app id"),
+    AP_INIT_TAKE1("SeckillLuaDir", set_dir, (void *)2, RSRC, "Folder of the Redis scripts (*.lua)"),
+    AP_INIT_TAKE1("SeckillAlipayAppId", set_alipay, (void *)0, RSRC, "Alipay Open Platform app id"),
     AP_INIT_TAKE1("SeckillAlipayGateway", set_alipay, (void *)1, RSRC,
                   "Alipay gateway URL (sandbox, production or the local stand-in)"),
     AP_INIT_TAKE1("SeckillAlipayAppPrivateKey", set_alipay, (void *)2, RSRC,

@@ -12,7 +12,7 @@
 
 #define SECKILL_UNSET -1
 
-typedef enum { SECKILL_ID_COOKIE = 0, SECKILL_ID_REMOTE_USER, SECKILL_ID_IP } seckill_identity;
+typedef enum { SECKILL_ID_COOKIE = 0, SECKILL_ID_REMOTE_USER, SECKILL_ID_IP } seckill_identity_mode;
 
 typedef struct seckill_runtime seckill_runtime;
 
@@ -22,7 +22,9 @@ typedef struct {
     seckill_endpoint *amqp;
     int redis_pool_max;
     int mysql_pool_max;
+    int amqp_pool_max;
     int redis_timeout_ms;
+    int amqp_timeout_ms;
     int mysql_timeout_s;
     const char *secret_file;
     const char *secret; /* file contents, >= 32 bytes */

@@ -15,6 +15,10 @@
 
 struct seckill_conn_pool {
     apr_reslist_t *list;
+    int hmax;
+    /* bumped when a connection is found lost: every connection made before then is presumed
+     * stale too (the server restarted) and dropped when next acquired, unused */
+    unsigned long epoch;
     server_rec *s;
     const char *name;
     seckill_conn_open_fn open;
@@ -28,6 +32,7 @@ typedef struct {
     seckill_conn_pool *pool;
     void *conn;
     unsigned long uses;
+    unsigned long epoch; /* the pool's epoch when it was made */
 } pooled;
 
 /* What a request holds: at most one connection per pool. */
@@ -58,6 +63,7 @@ static apr_status_t construct(void **res, void *params, apr_pool_t *p)
     }
     pc->pool = cp;
     pc->conn = conn;
+    pc->epoch = __atomic_load_n(&cp->epoch, __ATOMIC_ACQUIRE);
     *res = pc;
     return APR_SUCCESS;
 }
@@ -77,6 +83,7 @@ seckill_conn_pool *seckill_conn_pool_create(apr_pool_t *pchild, server_rec *s, c
     seckill_conn_pool *cp = apr_pcalloc(pchild, sizeof *cp);
     apr_status_t rv;
     cp->s = s;
+    cp->hmax = hmax;
     cp->name = name;
     cp->open = open;
     cp->close = close;
@@ -119,35 +126,62 @@ static hold *hold_for(request_rec *r, seckill_conn_pool *cp)
     return NULL;
 }
 
+/* A connection of the current epoch, dropping older ones unused. APR_SUCCESS or the error. */
+static apr_status_t acquire(seckill_conn_pool *cp, pooled **out)
+{
+    for (int i = 0; i <= cp->hmax; i++) {
+        void *res;
+        apr_status_t rv = apr_reslist_acquire(cp->list, &res);
+        if (rv != APR_SUCCESS)
+            return rv;
+        *out = res;
+        if ((*out)->epoch >= __atomic_load_n(&cp->epoch, __ATOMIC_ACQUIRE))
+            return APR_SUCCESS;
+        apr_reslist_invalidate(cp->list, res);
+    }
+    return APR_EGENERAL;
+}
+
+static void lost(seckill_conn_pool *cp, pooled *pc)
+{
+    unsigned long seen = pc->epoch;
+    /* the first thread to see a loss of this epoch moves the pool on; the others find it done */
+    __atomic_compare_exchange_n(&cp->epoch, &seen, seen + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    apr_reslist_invalidate(cp->list, pc);
+}
+
 seckill_conn_result seckill_conn_run(request_rec *r, seckill_conn_pool *cp,
                                      seckill_conn_work_fn work, void *baton)
 {
     hold *h;
     if (!cp || !(h = hold_for(r, cp)))
         return SECKILL_CONN_UNAVAILABLE;
-    /* Stale pooled connections fail one by one after a restart; a fresh one failing means the
-     * server is really down, so stop there. The bound keeps a flapping server from looping. */
-    for (int attempt = 0; attempt < 8; attempt++) {
+    /* A loss makes every older connection go (see acquire), so the retry runs on a new one;
+     * that one failing too means the server is really down. */
+    for (int attempt = 0; attempt < 3; attempt++) {
         seckill_conn_result res;
         int fresh;
         if (!h->held) {
-            void *res_ptr;
-            apr_status_t rv = apr_reslist_acquire(cp->list, &res_ptr);
+            apr_status_t rv = acquire(cp, &h->held);
             if (rv != APR_SUCCESS) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "SK0203: %s: no connection",
-                              cp->name);
+                h->held = NULL;
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "SK0203: %s: no connection", cp->name);
                 return SECKILL_CONN_UNAVAILABLE;
             }
-            h->held = res_ptr;
         }
         fresh = h->held->uses++ == 0;
         res = work(r, h->held->conn, baton);
+        if (res == SECKILL_CONN_BROKEN) {
+            apr_reslist_invalidate(cp->list, h->held);
+            h->held = NULL;
+            return SECKILL_CONN_FAIL;
+        }
         if (res != SECKILL_CONN_LOST)
             return res;
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "SK0204: %s: connection lost, discarding it%s", cp->name,
-                      fresh ? "" : " and retrying");
-        apr_reslist_invalidate(cp->list, h->held);
+                      fresh ? "" : " and every older one; retrying");
+        lost(cp, h->held);
         h->held = NULL;
         if (fresh)
             return SECKILL_CONN_UNAVAILABLE;

@@ -17,6 +17,8 @@ typedef enum {
     SECKILL_CONN_OK = 0,
     SECKILL_CONN_FAIL,       /* the work failed; the connection is fine */
     SECKILL_CONN_LOST,       /* the connection is gone: discard it and retry */
+    SECKILL_CONN_BROKEN,     /* the work failed and left the connection unusable: discard
+                                it, do not retry (e.g. a confirm that never came) */
     SECKILL_CONN_UNAVAILABLE /* no working connection could be had */
 } seckill_conn_result;
 

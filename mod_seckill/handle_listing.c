@@ -3,6 +3,7 @@
 #include "apr_strings.h"
 #include "http_protocol.h"
 
+#include "identity.h"
 #include "listing.h"
 #include "respond.h"
 #include "slot.h"
@@ -32,6 +33,7 @@ int seckill_handle_listing(request_rec *r)
     time_t now = (time_t)apr_time_sec(r->request_time);
     int slot = seckill_slot_of_time(now);
     seckill_listing l;
+    seckill_value *view;
     const char *bad;
     int rc;
 
@@ -45,5 +47,8 @@ int seckill_handle_listing(request_rec *r)
     if ((rc = seckill_listing_load(r, now, slot, &l)) != OK)
         return seckill_respond_error(r, rc, "unavailable", "系统繁忙，请稍后再试");
     apr_table_setn(r->headers_out, "X-Seckill-Cache", l.cache_hit ? "hit" : "miss");
-    return seckill_respond(r, HTTP_OK, "index", seckill_listing_view(r, now, slot, &l));
+    view = seckill_listing_view(r, now, slot, &l);
+    /* every page hands out the shopper's identity and the CSRF token its forms carry */
+    seckill_v_set_str(view, "csrf_token", seckill_csrf_token(r, seckill_identity(r, 1)));
+    return seckill_respond(r, HTTP_OK, "index", view);
 }

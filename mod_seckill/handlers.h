@@ -7,5 +7,9 @@
 
 /* GET / and GET /?slot=H */
 int seckill_handle_listing(request_rec *r);
+/* POST /buy/{id} */
+int seckill_handle_buy(request_rec *r, const char *id_text);
+/* GET /order/{order_id}: the shopper's own order */
+int seckill_handle_order(request_rec *r, const char *id_text);
 
 #endif

@@ -10,6 +10,7 @@
 #include "mysql_pool.h"
 #include "product.h"
 #include "redis_pool.h"
+#include "respond.h"
 #include "runtime.h"
 #include "slot.h"
 
@@ -70,8 +71,7 @@ static seckill_conn_result from_redis(request_rec *r, void *conn, void *baton)
                 freeReplyObject(hash);
             return SECKILL_CONN_LOST;
         }
-        if (complete &&
-            seckill_product_from_redis(hash, stock, apr_array_push(q->products)) != 0)
+        if (complete && seckill_product_from_redis(hash, stock, apr_array_push(q->products)) != 0)
             complete = 0; /* expired or half-written: rebuild from MySQL */
         freeReplyObject(hash);
         freeReplyObject(stock);
@@ -96,8 +96,8 @@ static seckill_conn_result fill_cache(request_rec *r, void *conn, void *baton)
     redisContext *c = conn;
     slot_query *q = baton;
     char err[256];
-    if (seckill_products_cache(c, &seckill_conf(r->server)->rt->product_cache, q->date,
-                               q->slot, q->to, q->products, err, sizeof err) == 0)
+    if (seckill_products_cache(c, &seckill_conf(r->server)->rt->product_cache, q->date, q->slot,
+                               q->to, q->products, err, sizeof err) == 0)
         return SECKILL_CONN_OK;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK0402: redis: cache fill: %s", err);
     return c->err ? SECKILL_CONN_LOST : SECKILL_CONN_FAIL;
@@ -111,18 +111,32 @@ static int by_start(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static void query_init(slot_query *q, time_t day, int slot)
+{
+    memset(q, 0, sizeof *q);
+    q->now = day;
+    q->slot = slot;
+    seckill_slot_date(day, q->date);
+    snprintf(q->slot_key, sizeof q->slot_key, SECKILL_KEY_SLOT, q->date, slot);
+    seckill_slot_window(day, slot, &q->from, &q->to);
+}
+
+int seckill_listing_refill(request_rec *r, time_t day, int slot)
+{
+    slot_query q;
+    query_init(&q, day, slot);
+    if (seckill_mysql_run(r, from_mysql, &q) != SECKILL_CONN_OK ||
+        seckill_redis_run(r, fill_cache, &q) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    return OK;
+}
+
 int seckill_listing_load(request_rec *r, time_t now, int slot, seckill_listing *out)
 {
     slot_query q;
     seckill_conn_result res;
 
-    memset(&q, 0, sizeof q);
-    q.now = now;
-    q.slot = slot;
-    seckill_slot_date(now, q.date);
-    snprintf(q.slot_key, sizeof q.slot_key, SECKILL_KEY_SLOT, q.date, slot);
-    seckill_slot_window(now, slot, &q.from, &q.to);
-
+    query_init(&q, now, slot);
     res = seckill_redis_run(r, from_redis, &q);
     out->cache_hit = res == SECKILL_CONN_OK;
     if (!out->cache_hit) {
@@ -135,19 +149,6 @@ int seckill_listing_load(request_rec *r, time_t now, int slot, seckill_listing *
     qsort(q.products->elts, (size_t)q.products->nelts, sizeof(seckill_product), by_start);
     out->products = q.products;
     return OK;
-}
-
-/* ISO 8601 with the local offset, e.g. 2026-11-25T08:00:00+08:00. */
-static const char *iso8601(apr_pool_t *p, time_t t)
-{
-    struct tm tm;
-    char buf[32];
-    long off;
-    localtime_r(&t, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    off = tm.tm_gmtoff / 60;
-    return apr_psprintf(p, "%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+', labs(off) / 60,
-                        labs(off) % 60);
 }
 
 static const char *hhmm(apr_pool_t *p, time_t t)
@@ -183,15 +184,14 @@ static seckill_value *product_view(apr_pool_t *p, const seckill_product *pr)
     seckill_v_set_str(v, "status_text", status_text(pr));
     seckill_v_set_bool(v, "on_sale", pr->status == 1 && pr->stock > 0);
     seckill_v_set_bool(v, "sold_out", pr->stock <= 0);
-    seckill_v_set_str(v, "start", iso8601(p, pr->start));
-    seckill_v_set_str(v, "end", iso8601(p, pr->end));
+    seckill_v_set_str(v, "start", seckill_iso8601(p, pr->start));
+    seckill_v_set_str(v, "end", seckill_iso8601(p, pr->end));
     seckill_v_set_str(v, "start_label", hhmm(p, pr->start));
     seckill_v_set_str(v, "end_label", hhmm(p, pr->end));
     return v;
 }
 
-seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot,
-                                    const seckill_listing *l)
+seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot, const seckill_listing *l)
 {
     apr_pool_t *p = r->pool;
     seckill_value *v = seckill_v_obj(p);
@@ -211,18 +211,17 @@ seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot,
         seckill_v_push(tabs, tab);
     }
     for (int i = 0; i < l->products->nelts; i++)
-        seckill_v_push(products,
-                       product_view(p, &APR_ARRAY_IDX(l->products, i, seckill_product)));
+        seckill_v_push(products, product_view(p, &APR_ARRAY_IDX(l->products, i, seckill_product)));
     seckill_slot_window(now, slot, &from, &to);
     seckill_slot_date(now, date);
     seckill_v_set_bool(v, "ok", 1);
     seckill_v_set_str(v, "date", apr_psprintf(p, "%.4s-%.2s-%.2s", date, date + 4, date + 6));
-    seckill_v_set_str(v, "now", iso8601(p, now));
+    seckill_v_set_str(v, "now", seckill_iso8601(p, now));
     seckill_v_set(v, "slots", slots);
     seckill_v_set_int(v, "selected_slot", slot);
     seckill_v_set_int(v, "current_slot", current);
-    seckill_v_set_str(v, "slot_start", iso8601(p, from));
-    seckill_v_set_str(v, "slot_end", iso8601(p, to));
+    seckill_v_set_str(v, "slot_start", seckill_iso8601(p, from));
+    seckill_v_set_str(v, "slot_end", seckill_iso8601(p, to));
     seckill_v_set(v, "slot_tabs", tabs);
     seckill_v_set(v, "products", products);
     seckill_v_set_bool(v, "empty", l->products->nelts == 0);

@@ -16,7 +16,9 @@ typedef struct {
 
 /* OK, or HTTP_SERVICE_UNAVAILABLE when neither Redis nor MySQL could answer (logged). */
 int seckill_listing_load(request_rec *r, time_t now, int slot, seckill_listing *out);
-seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot,
-                                    const seckill_listing *l);
+/* Reads the slot of that day from MySQL and writes it to the cache, whatever the cache holds
+ * (the buy path, for a product whose cached hash or stock is missing). OK or 503. */
+int seckill_listing_refill(request_rec *r, time_t day, int slot);
+seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot, const seckill_listing *l);
 
 #endif

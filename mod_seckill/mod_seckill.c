@@ -8,10 +8,12 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "ap_mpm.h"
 #include "apr_strings.h"
 
 #include <mysql.h>
 
+#include "amqp_pool.h"
 #include "config.h"
 #include "handlers.h"
 #include "mysql_pool.h"
@@ -19,7 +21,6 @@
 #include "respond.h"
 #include "runtime.h"
 #include "templates.h"
-
 
 /* Virtual hosts that inherit every resource-defining setting share the main runtime. */
 static int same_resources(const seckill_server_conf *a, const seckill_server_conf *b)
@@ -34,6 +35,10 @@ static const char *build_runtime(apr_pool_t *p, seckill_server_conf *c)
     const char *err = seckill_templates_load(p, c->template_dir, &rt->templates);
     if (!err)
         err = seckill_lua_load(p, c->lua_dir, "product_cache", &rt->product_cache);
+    if (!err)
+        err = seckill_lua_load(p, c->lua_dir, "buy", &rt->buy);
+    if (!err)
+        err = seckill_lua_load(p, c->lua_dir, "order_revoke", &rt->order_revoke);
     if (err)
         return err;
     c->rt = rt;
@@ -44,7 +49,17 @@ static int seckill_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
                                server_rec *s)
 {
     seckill_server_conf *main_conf = seckill_conf(s);
+    int daemons = 0;
 
+    /* Order ids carry the child's scoreboard slot in 5 bits (lib/snowflake.h). */
+    if (ap_mpm_query(AP_MPMQ_HARD_LIMIT_DAEMONS, &daemons) == APR_SUCCESS &&
+        daemons > SECKILL_SNOWFLAKE_SLOTS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "SK0105: ServerLimit is %d; mod_seckill needs it at most %d (order ids "
+                     "carry the child's slot)",
+                     daemons, SECKILL_SNOWFLAKE_SLOTS);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (mysql_library_init(0, NULL, NULL) != 0) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SK0101: cannot initialise the MySQL library");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -79,12 +94,32 @@ static void seckill_child_init(apr_pool_t *pchild, server_rec *s)
             continue; /* not configured, or a shared runtime already has its pools */
         c->rt->redis = seckill_redis_pool_create(pchild, v, c);
         c->rt->mysql = seckill_mysql_pool_create(pchild, v, c);
+        if (c->amqp)
+            c->rt->amqp = seckill_amqp_pool_create(pchild, v, c);
+        c->rt->soldout = seckill_soldout_create(pchild);
+        c->rt->bloom = seckill_bloom_mirror_create(pchild);
     }
+}
+
+/* The {id} of prefix{id} or prefix{id}/ (the trailing slash is optional), else NULL. */
+static const char *path_id(request_rec *r, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    const char *id = r->uri + n, *slash;
+    if (strncmp(r->uri, prefix, n) != 0 || !*id)
+        return NULL;
+    slash = strchr(id, '/');
+    if (!slash)
+        return id;
+    if (slash[1] || slash == id)
+        return NULL;
+    return apr_pstrndup(r->pool, id, (apr_size_t)(slash - id));
 }
 
 static int seckill_handler(request_rec *r)
 {
     seckill_server_conf *c;
+    const char *id;
     if (!r->handler || strcmp(r->handler, "seckill") != 0)
         return DECLINED;
     c = seckill_conf(r->server);
@@ -95,6 +130,10 @@ static int seckill_handler(request_rec *r)
     }
     if (strcmp(r->uri, "/") == 0)
         return seckill_handle_listing(r);
+    if ((id = path_id(r, "/buy/")) != NULL)
+        return seckill_handle_buy(r, id);
+    if ((id = path_id(r, "/order/")) != NULL)
+        return seckill_handle_order(r, id);
     return seckill_respond_error(r, HTTP_NOT_FOUND, "not_found", "页面不存在");
 }
 

@@ -36,8 +36,7 @@ static void *redis_open(void *params, char *err, size_t errlen)
     if (*rp->ep->path && strcmp(rp->ep->path, "0") != 0) {
         rep = redisCommand(c, "SELECT %s", rp->ep->path);
         if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "%s: SELECT failed: %s", rp->ep->url,
-                     rep ? rep->str : c->errstr);
+            snprintf(err, errlen, "%s: SELECT failed: %s", rp->ep->url, rep ? rep->str : c->errstr);
             goto fail;
         }
         freeReplyObject(rep);
@@ -63,8 +62,8 @@ seckill_conn_pool *seckill_redis_pool_create(apr_pool_t *pchild, server_rec *s,
     rp->ep = c->redis;
     rp->timeout.tv_sec = c->redis_timeout_ms / 1000;
     rp->timeout.tv_usec = (c->redis_timeout_ms % 1000) * 1000;
-    return seckill_conn_pool_create(pchild, s, "redis", c->redis_pool_max, redis_open,
-                                    redis_close, rp);
+    return seckill_conn_pool_create(pchild, s, "redis", c->redis_pool_max, redis_open, redis_close,
+                                    rp);
 }
 
 seckill_conn_result seckill_redis_check(const redisContext *c, const redisReply *rep)

@@ -6,6 +6,9 @@
 
 #include "templates.h"
 
+#include <stdlib.h>
+#include <time.h>
+
 int seckill_wants_json(const request_rec *r)
 {
     const char *accept = apr_table_get(r->headers_in, "Accept");
@@ -51,4 +54,16 @@ int seckill_respond_error(request_rec *r, int status, const char *code, const ch
     seckill_v_set_str(v, "msg", msg);
     seckill_v_set_int(v, "status", status);
     return seckill_respond(r, status, "message", v);
+}
+
+const char *seckill_iso8601(apr_pool_t *p, time_t t)
+{
+    struct tm tm;
+    char buf[32];
+    long off;
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    off = tm.tm_gmtoff / 60;
+    return apr_psprintf(p, "%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+', labs(off) / 60,
+                        labs(off) % 60);
 }

@@ -15,4 +15,7 @@ int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value 
 /* An error answer: code is the stable machine-readable word, msg the shopper's message. */
 int seckill_respond_error(request_rec *r, int status, const char *code, const char *msg);
 
+/* ISO 8601 in local time with its offset, e.g. 2026-11-25T08:00:00+08:00. */
+const char *seckill_iso8601(apr_pool_t *p, time_t t);
+
 #endif

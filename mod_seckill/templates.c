@@ -94,8 +94,7 @@ int seckill_template_render(request_rec *r, const char *name, const seckill_valu
     }
     k.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (seckill_mustache_render(t, view, partial, all, write_bb, &k, r->pool) != 0) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0302: template '%s' failed to render",
-                      name);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0302: template '%s' failed to render", name);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     APR_BRIGADE_INSERT_TAIL(k.bb, apr_bucket_eos_create(r->connection->bucket_alloc));

@@ -1,0 +1,352 @@
+#include "buy.h"
+
+#include "ap_mpm.h"
+#include "apr_strings.h"
+#include "http_log.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+
+#include "amqp_pool.h"
+#include "config.h"
+#include "keys.h"
+#include "listing.h"
+#include "mysql_pool.h"
+#include "order.h"
+#include "redis_pool.h"
+#include "runtime.h"
+#include "slot.h"
+
+#define QUANTITY 1
+#define MARKER_TTL 86400
+
+typedef struct {
+    long long pid;
+    const char *user;
+    uint64_t order_id;
+    char oid[24];
+    long long code, n;
+    char price[16];
+    redisContext *marker_conn; /* the connection the order marker was written on */
+} buy_job;
+
+static void key(char *buf, size_t cap, const char *fmt, long long pid)
+{
+    snprintf(buf, cap, fmt, pid);
+}
+
+static seckill_conn_result write_marker(redisContext *c, buy_job *j)
+{
+    int done = 0;
+    redisAppendCommand(c, "SET " SECKILL_KEY_ORDER " %s|%lld|queued EX %d",
+                       (unsigned long long)j->order_id, j->user, j->pid, MARKER_TTL);
+    /* sent now, its reply read after the publish: the two round trips overlap */
+    while (!done)
+        if (redisBufferWrite(c, &done) != REDIS_OK)
+            return SECKILL_CONN_LOST;
+    j->marker_conn = c;
+    return SECKILL_CONN_OK;
+}
+
+static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
+{
+    redisContext *c = conn;
+    buy_job *j = baton;
+    const seckill_server_conf *sc = seckill_conf(r->server);
+    char k_prod[64], k_stock[64], k_buyers[64], k_rate[160], k_orders[64];
+    char a_qty[8], a_ulim[16], a_rl[16], a_rw[16];
+    const char *argv[11] = {k_prod, k_stock, k_buyers, k_rate, k_orders, j->user,
+                            a_qty,  a_ulim,  a_rl,     a_rw,   j->oid};
+    redisReply *rep;
+    seckill_conn_result res;
+
+    key(k_prod, sizeof k_prod, SECKILL_KEY_PRODUCT, j->pid);
+    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
+    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
+    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
+    snprintf(k_rate, sizeof k_rate, SECKILL_KEY_RATE, j->pid, j->user);
+    snprintf(a_qty, sizeof a_qty, "%d", QUANTITY);
+    snprintf(a_ulim, sizeof a_ulim, "%d", sc->user_limit);
+    snprintf(a_rl, sizeof a_rl, "%d", sc->rate_limit);
+    snprintf(a_rw, sizeof a_rw, "%d", sc->rate_window * 1000);
+
+    rep = seckill_lua_call(c, &sc->rt->buy, 5, 11, argv, NULL);
+    res = seckill_redis_check(c, rep);
+    if (res == SECKILL_CONN_OK) {
+        if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+            rep->element[0]->type == REDIS_REPLY_INTEGER &&
+            rep->element[1]->type == REDIS_REPLY_INTEGER) {
+            j->code = rep->element[0]->integer;
+            j->n = rep->element[1]->integer;
+            j->price[0] = 0;
+            if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING &&
+                rep->element[2]->len < sizeof j->price)
+                memcpy(j->price, rep->element[2]->str, rep->element[2]->len + 1);
+        } else {
+            res = SECKILL_CONN_FAIL;
+        }
+    }
+    if (res == SECKILL_CONN_FAIL)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0503: redis: buy script: %s",
+                      rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    if (rep)
+        freeReplyObject(rep);
+    if (res == SECKILL_CONN_OK && j->code == 0)
+        res = write_marker(c, j);
+    return res;
+}
+
+static seckill_conn_result read_marker(request_rec *r, void *conn, void *baton)
+{
+    redisContext *c = conn;
+    buy_job *j = baton;
+    redisReply *rep = NULL;
+    seckill_conn_result res;
+    if (c == j->marker_conn) {
+        if (redisGetReply(c, (void **)&rep) != REDIS_OK)
+            rep = NULL;
+    } else { /* the first connection was lost: write it again */
+        rep = redisCommand(c, "SET " SECKILL_KEY_ORDER " %s|%lld|queued EX %d",
+                           (unsigned long long)j->order_id, j->user, j->pid, MARKER_TTL);
+    }
+    res = seckill_redis_check(c, rep);
+    if (rep)
+        freeReplyObject(rep);
+    return res;
+}
+
+static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)
+{
+    redisContext *c = conn;
+    buy_job *j = baton;
+    char k_stock[64], k_buyers[64], k_orders[64], a_qty[8];
+    const char *argv[6] = {k_stock, k_buyers, k_orders, j->oid, j->user, a_qty};
+    redisReply *rep;
+    seckill_conn_result res;
+    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
+    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
+    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
+    snprintf(a_qty, sizeof a_qty, "%d", QUANTITY);
+    rep = seckill_lua_call(c, &seckill_conf(r->server)->rt->order_revoke, 3, 6, argv, NULL);
+    res = seckill_redis_check(c, rep);
+    if (res == SECKILL_CONN_OK)
+        j->code = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? 1 : 0;
+    if (rep)
+        freeReplyObject(rep);
+    if (res == SECKILL_CONN_OK && j->code == 1) {
+        rep = redisCommand(c, "DEL " SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
+        if (rep)
+            freeReplyObject(rep);
+    }
+    return res;
+}
+
+/* The product is known to MySQL but not (wholly) cached: cache its slot again. */
+typedef struct {
+    long long pid;
+    time_t start;
+    int found;
+} start_job;
+
+static seckill_conn_result product_start(request_rec *r, void *conn, void *baton)
+{
+    start_job *j = baton;
+    char err[256];
+    MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_PRODUCT_START, err, sizeof err);
+    MYSQL_BIND param, res;
+    MYSQL_TIME t;
+    int rc;
+    if (!st) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0509: mysql: %s", err);
+        return seckill_mysql_check(mysql_errno(seckill_db_mysql(conn)) ?: 1);
+    }
+    memset(&param, 0, sizeof param);
+    memset(&res, 0, sizeof res);
+    param.buffer_type = MYSQL_TYPE_LONGLONG;
+    param.buffer = &j->pid;
+    res.buffer_type = MYSQL_TYPE_DATETIME;
+    res.buffer = &t;
+    if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
+        mysql_stmt_bind_result(st, &res)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0504: mysql: %s", mysql_stmt_error(st));
+        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+    }
+    rc = mysql_stmt_fetch(st);
+    j->found = rc == 0 || rc == MYSQL_DATA_TRUNCATED;
+    if (j->found)
+        j->start = seckill_db_time_from(&t);
+    mysql_stmt_free_result(st);
+    return SECKILL_CONN_OK;
+}
+
+static int recache(request_rec *r, long long pid)
+{
+    start_job j = {pid, 0, 0};
+    if (seckill_mysql_run(r, product_start, &j) != SECKILL_CONN_OK || !j.found)
+        return 0;
+    return seckill_listing_refill(r, j.start, seckill_slot_of_time(j.start)) == OK;
+}
+
+/* The child's order-id generator, set up on its first buy: the child's scoreboard slot comes
+ * from the connection id, which the MPMs make as slot * ThreadLimit + thread. */
+static int ids_ready(request_rec *r, seckill_runtime *rt)
+{
+    int state = __atomic_load_n(&rt->ids_ready, __ATOMIC_ACQUIRE), zero = 0, threads = 0;
+    unsigned slot;
+    if (state == 2)
+        return 1;
+    if (!__atomic_compare_exchange_n(&rt->ids_ready, &zero, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        while ((state = __atomic_load_n(&rt->ids_ready, __ATOMIC_ACQUIRE)) == 1)
+            apr_sleep(10);
+        return state == 2;
+    }
+    ap_mpm_query(AP_MPMQ_HARD_LIMIT_THREADS, &threads);
+    slot = (unsigned)(threads > 0 ? r->connection->id / threads : 0);
+    if (seckill_snowflake_init(&rt->ids, (unsigned)seckill_conf(r->server)->node_id, slot)) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, r,
+                      "SK0505: child slot %u is beyond the %d order ids can carry", slot,
+                      SECKILL_SNOWFLAKE_SLOTS);
+        __atomic_store_n(&rt->ids_ready, 0, __ATOMIC_RELEASE);
+        return 0;
+    }
+    __atomic_store_n(&rt->ids_ready, 2, __ATOMIC_RELEASE);
+    return 1;
+}
+
+static seckill_buy_code publish(request_rec *r, buy_job *j)
+{
+    const seckill_server_conf *sc = seckill_conf(r->server);
+    seckill_order_msg m;
+    char body[512];
+    int len;
+    seckill_conn_result sent;
+
+    memset(&m, 0, sizeof m);
+    m.order_id = j->order_id;
+    apr_cpystrn(m.user_id, j->user, sizeof m.user_id);
+    m.product_id = j->pid;
+    apr_cpystrn(m.price, j->price, sizeof m.price);
+    m.quantity = QUANTITY;
+    m.created_ms = (int64_t)seckill_snowflake_ms(j->order_id);
+    m.pay_deadline_ms = m.created_ms + (int64_t)sc->pay_timeout * 1000;
+    seckill_order_sign(&m, sc->secret, sc->secret_len);
+    len = seckill_order_encode(&m, body, sizeof body);
+
+    sent = len > 0 ? seckill_amqp_publish_confirmed(r, SECKILL_RK_ORDER_CREATE, body, (size_t)len)
+                   : SECKILL_CONN_FAIL;
+    if (seckill_redis_run(r, read_marker, j) != SECKILL_CONN_OK)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK0506: redis: order %s: no marker",
+                      j->oid);
+    if (sent == SECKILL_CONN_OK)
+        return SECKILL_BUY_OK;
+    /* Not confirmed: give the unit back, unless the worker got the message after all. */
+    if (seckill_redis_run(r, revoke_order, j) != SECKILL_CONN_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, r,
+                      "SK0507: order %s (product %lld, user %s) was neither published nor "
+                      "revoked: one unit is held until an operator restores it",
+                      j->oid, j->pid, j->user);
+        return SECKILL_BUY_UNAVAILABLE;
+    }
+    if (j->code == 0)
+        return SECKILL_BUY_OK; /* the worker claimed it: the order lives */
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK0508: order %s revoked: not published",
+                  j->oid);
+    return SECKILL_BUY_UNAVAILABLE;
+}
+
+void seckill_buy(request_rec *r, const char *user, long long pid, seckill_buy_result *out)
+{
+    const seckill_server_conf *sc = seckill_conf(r->server);
+    seckill_runtime *rt = sc->rt;
+    buy_job j;
+    seckill_conn_result res;
+
+    memset(out, 0, sizeof *out);
+    if (!seckill_bloom_mirror_maybe(r, rt->bloom, pid)) {
+        out->code = SECKILL_BUY_NO_SUCH_PRODUCT;
+        return;
+    }
+    if (seckill_soldout_is(rt->soldout, pid, apr_time_now())) {
+        out->code = SECKILL_BUY_SOLD_OUT;
+        return;
+    }
+    if (!rt->amqp || !sc->secret || !ids_ready(r, rt)) {
+        out->code = SECKILL_BUY_UNAVAILABLE;
+        return;
+    }
+    memset(&j, 0, sizeof j);
+    j.pid = pid;
+    j.user = user;
+    j.order_id = seckill_snowflake_next(&rt->ids, (uint64_t)apr_time_as_msec(apr_time_now()));
+    snprintf(j.oid, sizeof j.oid, "%llu", (unsigned long long)j.order_id);
+
+    res = seckill_redis_run(r, run_script, &j);
+    if (res == SECKILL_CONN_OK && (j.code == 1 || j.code == 7) && recache(r, pid))
+        res = seckill_redis_run(r, run_script, &j);
+    if (res != SECKILL_CONN_OK) {
+        out->code = SECKILL_BUY_UNAVAILABLE;
+        return;
+    }
+    switch (j.code) {
+    case 0:
+        out->code = publish(r, &j);
+        if (out->code == SECKILL_BUY_OK)
+            out->order_id = j.order_id;
+        return;
+    case 1:
+        out->code = SECKILL_BUY_NO_SUCH_PRODUCT;
+        return;
+    case 2:
+        out->code = SECKILL_BUY_NOT_STARTED;
+        out->wait_ms = j.n;
+        return;
+    case 3:
+        out->code = SECKILL_BUY_ENDED;
+        return;
+    case 4:
+        seckill_soldout_mark(rt->soldout, pid, apr_time_now());
+        out->code = SECKILL_BUY_SOLD_OUT;
+        return;
+    case 5:
+        out->code = SECKILL_BUY_ALREADY_BOUGHT;
+        return;
+    case 6:
+        out->code = SECKILL_BUY_RATE_LIMITED;
+        out->wait_ms = j.n;
+        return;
+    default:
+        out->code = SECKILL_BUY_UNAVAILABLE;
+        return;
+    }
+}
+
+static const struct {
+    const char *word;
+    int status;
+    const char *msg;
+} answers[] = {
+    [SECKILL_BUY_OK] = {"ok", HTTP_OK, "抢购成功，正在生成订单…"},
+    [SECKILL_BUY_NO_SUCH_PRODUCT] = {"no_such_product", HTTP_NOT_FOUND, "商品不存在"},
+    [SECKILL_BUY_NOT_STARTED] = {"not_started", HTTP_CONFLICT, "秒杀尚未开始"},
+    [SECKILL_BUY_ENDED] = {"ended", HTTP_CONFLICT, "秒杀已结束"},
+    [SECKILL_BUY_SOLD_OUT] = {"sold_out", HTTP_CONFLICT, "商品已抢完"},
+    [SECKILL_BUY_ALREADY_BOUGHT] = {"already_bought", HTTP_CONFLICT, "您已购买过该商品"},
+    [SECKILL_BUY_RATE_LIMITED] = {"rate_limited", HTTP_TOO_MANY_REQUESTS, "操作太频繁，请稍后再试"},
+    [SECKILL_BUY_UNAVAILABLE] = {"unavailable", HTTP_SERVICE_UNAVAILABLE, "系统繁忙，请稍后再试"},
+};
+
+const char *seckill_buy_code_word(seckill_buy_code code)
+{
+    return answers[code].word;
+}
+
+int seckill_buy_http_status(seckill_buy_code code)
+{
+    return answers[code].status;
+}
+
+const char *seckill_buy_message(seckill_buy_code code)
+{
+    return answers[code].msg;
+}

@@ -1,0 +1,58 @@
+#include "handlers.h"
+
+#include "apr_strings.h"
+#include "http_protocol.h"
+
+#include "buy.h"
+#include "form.h"
+#include "identity.h"
+#include "respond.h"
+
+#define BUY_BODY_MAX 4096
+
+static int refuse(request_rec *r, int status, const char *code, const char *msg)
+{
+    return seckill_respond_error(r, status, code, msg);
+}
+
+int seckill_handle_buy(request_rec *r, const char *id_text)
+{
+    long long pid;
+    const char *user, *csrf = NULL;
+    seckill_buy_result res;
+    seckill_value *v;
+    int rc;
+
+    if (seckill_parse_id(id_text, &pid) != 0)
+        return refuse(r, HTTP_BAD_REQUEST, "bad_request", "商品编号无效");
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->headers_out, "Allow", "POST");
+        return refuse(r, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "抢购只支持 POST");
+    }
+    if (!(user = seckill_identity(r, 0)))
+        return refuse(r, HTTP_FORBIDDEN, "forbidden", "请先打开商品页面再抢购（缺少身份凭证）");
+    rc = seckill_form_field(r, "csrf_token", BUY_BODY_MAX, &csrf);
+    if (rc != OK)
+        return refuse(r, rc, "bad_request", "请求内容无效或过大");
+    if (!seckill_csrf_ok(r, user, csrf))
+        return refuse(r, HTTP_FORBIDDEN, "forbidden", "页面已过期，请刷新后重试");
+
+    seckill_buy(r, user, pid, &res);
+
+    v = seckill_v_obj(r->pool);
+    seckill_v_set_bool(v, "ok", res.code == SECKILL_BUY_OK);
+    seckill_v_set_str(v, "code", seckill_buy_code_word(res.code));
+    seckill_v_set_str(v, "msg", seckill_buy_message(res.code));
+    seckill_v_set_int(v, "status", seckill_buy_http_status(res.code));
+    seckill_v_set_int(v, "product_id", pid);
+    if (res.code == SECKILL_BUY_OK)
+        seckill_v_set(v, "order_id",
+                      seckill_v_strf(r->pool, "%llu", (unsigned long long)res.order_id));
+    if (res.code == SECKILL_BUY_RATE_LIMITED) {
+        long long secs = (res.wait_ms + 999) / 1000;
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t)secs));
+        seckill_v_set_int(v, "retry_after", secs);
+    }
+    return seckill_respond(r, seckill_buy_http_status(res.code), "result", v);
+}

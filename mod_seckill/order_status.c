@@ -1,0 +1,124 @@
+#include "order_status.h"
+
+#include "apr_strings.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "keys.h"
+#include "mysql_pool.h"
+#include "order.h"
+#include "redis_pool.h"
+#include "snowflake.h"
+
+typedef struct {
+    unsigned long long order_id;
+    int found;
+    char user[SECKILL_USER_MAX + 2];
+    long long product_id;
+    short status;
+    short quantity;
+    MYSQL_TIME created;
+    char marker[160];
+} lookup_job;
+
+static seckill_conn_result from_mysql(request_rec *r, void *conn, void *baton)
+{
+    lookup_job *j = baton;
+    char err[256];
+    MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_ORDER_BY_ID, err, sizeof err);
+    MYSQL_BIND param, res[5];
+    unsigned long ulen = 0;
+    int rc;
+    if (!st) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0602: mysql: %s", err);
+        return seckill_mysql_check(mysql_errno(seckill_db_mysql(conn)) ?: 1);
+    }
+    memset(&param, 0, sizeof param);
+    memset(res, 0, sizeof res);
+    param.buffer_type = MYSQL_TYPE_LONGLONG;
+    param.buffer = &j->order_id;
+    param.is_unsigned = 1;
+    res[0].buffer_type = MYSQL_TYPE_STRING;
+    res[0].buffer = j->user;
+    res[0].buffer_length = sizeof j->user - 1;
+    res[0].length = &ulen;
+    res[1].buffer_type = MYSQL_TYPE_LONGLONG;
+    res[1].buffer = &j->product_id;
+    res[2].buffer_type = MYSQL_TYPE_SHORT;
+    res[2].buffer = &j->status;
+    res[3].buffer_type = MYSQL_TYPE_DATETIME;
+    res[3].buffer = &j->created;
+    res[4].buffer_type = MYSQL_TYPE_SHORT;
+    res[4].buffer = &j->quantity;
+    if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
+        mysql_stmt_bind_result(st, res)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0601: mysql: %s", mysql_stmt_error(st));
+        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+    }
+    rc = mysql_stmt_fetch(st);
+    j->found = rc == 0 || rc == MYSQL_DATA_TRUNCATED;
+    if (j->found)
+        j->user[ulen < sizeof j->user - 1 ? ulen : sizeof j->user - 1] = 0;
+    mysql_stmt_free_result(st);
+    return SECKILL_CONN_OK;
+}
+
+static seckill_conn_result marker(request_rec *r, void *conn, void *baton)
+{
+    redisContext *c = conn;
+    lookup_job *j = baton;
+    redisReply *rep = redisCommand(c, "GET " SECKILL_KEY_ORDER, j->order_id);
+    seckill_conn_result res = seckill_redis_check(c, rep);
+    j->marker[0] = 0;
+    if (res == SECKILL_CONN_OK && rep->type == REDIS_REPLY_STRING && rep->len < sizeof j->marker)
+        memcpy(j->marker, rep->str, rep->len + 1);
+    if (rep)
+        freeReplyObject(rep);
+    return res;
+}
+
+static const char *status_word(short s)
+{
+    switch (s) {
+    case 0:
+        return "pending_payment";
+    case 1:
+    case 3:
+        return "paid";
+    default:
+        return "cancelled";
+    }
+}
+
+int seckill_order_lookup(request_rec *r, const char *user, unsigned long long order_id,
+                         seckill_order_info *out)
+{
+    lookup_job j;
+    char *pid, *state, *last;
+    memset(&j, 0, sizeof j);
+    j.order_id = order_id;
+    if (seckill_mysql_run(r, from_mysql, &j) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    if (j.found) {
+        if (strcmp(j.user, user) != 0)
+            return HTTP_NOT_FOUND;
+        out->status = status_word(j.status);
+        out->product_id = j.product_id;
+        out->quantity = j.quantity;
+        out->created = seckill_db_time_from(&j.created);
+        return OK;
+    }
+    if (seckill_redis_run(r, marker, &j) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    /* "<user>|<product>|queued|failed" */
+    if (!j.marker[0] || !apr_strtok(j.marker, "|", &last) || strcmp(j.marker, user) != 0 ||
+        !(pid = apr_strtok(NULL, "|", &last)) || !(state = apr_strtok(NULL, "|", &last)))
+        return HTTP_NOT_FOUND;
+    out->status = strcmp(state, "failed") == 0 ? "failed" : "queued";
+    out->product_id = atoll(pid);
+    out->quantity = 1;
+    out->created = (time_t)(seckill_snowflake_ms(order_id) / 1000);
+    return OK;
+}

@@ -1,0 +1,22 @@
+/* Where a shopper's order stands: MySQL's row once the worker wrote it, before that the
+ * Redis marker the buy left (queued, or failed when the worker gave up). Another shopper's
+ * order, or an unknown id, is "not found": order ids are not secrets, orders are. */
+#ifndef SECKILL_ORDER_STATUS_H
+#define SECKILL_ORDER_STATUS_H
+
+#include <time.h>
+
+#include "httpd.h"
+
+typedef struct {
+    const char *status; /* queued | pending_payment | paid | cancelled | failed */
+    long long product_id;
+    int quantity;
+    time_t created;
+} seckill_order_info;
+
+/* OK, HTTP_NOT_FOUND, or HTTP_SERVICE_UNAVAILABLE. */
+int seckill_order_lookup(request_rec *r, const char *user, unsigned long long order_id,
+                         seckill_order_info *out);
+
+#endif

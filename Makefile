@@ -82,3 +82,10 @@ format:
 
 clean:
 	rm -rf build
+
+# Test tools (t/tools/*.c, e.g. amqp_tool for the suite's RabbitMQ work), linked with lib/.
+TOOL_BIN := $(patsubst t/tools/%.c,$(BUILD)/tools/%,$(wildcard t/tools/*.c))
+all: $(TOOL_BIN)
+$(BUILD)/tools/%: t/tools/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

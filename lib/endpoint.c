@@ -53,9 +53,9 @@ const char *seckill_endpoint_parse(apr_pool_t *p, const char *url, const char *s
     while (*path == '/')
         path++;
     ep->path = decode(p, path);
-    ep->url = u.password ? apr_pstrcat(p, scheme, "://", u.user ? u.user : "", ":***@",
-                                       u.hostname, u.port_str ? ":" : "",
-                                       u.port_str ? u.port_str : "", u.path ? u.path : "", NULL)
+    ep->url = u.password ? apr_pstrcat(p, scheme, "://", u.user ? u.user : "", ":***@", u.hostname,
+                                       u.port_str ? ":" : "", u.port_str ? u.port_str : "",
+                                       u.path ? u.path : "", NULL)
                          : url;
     return NULL;
 }

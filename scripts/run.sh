@@ -67,6 +67,7 @@ write_worker_conf() {
 redis = $SECKILL_REDIS_URL
 mysql = $SECKILL_MYSQL_URL
 amqp = $SECKILL_AMQP_URL
+secret_file = $SECKILL_SECRET_FILE
 lua_dir = $SECKILL_TOP/lua
 node_id = $SECKILL_NODE_ID
 pay_timeout = $SECKILL_PAY_TIMEOUT

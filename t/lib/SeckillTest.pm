@@ -9,7 +9,8 @@ use POSIX qw(strftime floor);
 use Apache::TestRequest ();
 
 our @EXPORT = qw(redis sql sql_rows reset_data add_product slot_of_hour current_slot
-  slot_window today_at mysql_datetime get_json get_page json_decode stack top_dir);
+  slot_window today_at mysql_datetime get_json get_page json_decode stack top_dir
+  start_worker stop_worker wait_for preheat queue_depth);
 
 sub top_dir { $ENV{SECKILL_TOP} or die "SECKILL_TOP is not set: run the suite with make test\n" }
 
@@ -50,6 +51,74 @@ sub sql {
 sub reset_data {
     sql('DELETE FROM seckill_orders; DELETE FROM seckill_products');
     redis('FLUSHDB');
+}
+
+# Polls code until it returns true or the seconds pass; returns its last value.
+sub wait_for {
+    my ($secs, $code) = @_;
+    my $until = time + $secs;
+    my $v;
+    while (1) {
+        $v = $code->();
+        return $v if $v || time >= $until;
+        select(undef, undef, undef, 0.2);
+    }
+}
+
+# Caches the slots of these products anew (the listing's cache miss fills Redis and the
+# Bloom filter) and waits out the children's Bloom check, as the preheat before a sale.
+sub preheat {
+    my (@starts) = @_;
+    my %slots = map { (slot_of_hour((localtime $_)[2]) => 1) } @starts;
+    my $date = strftime('%Y%m%d', localtime);
+    for my $slot (keys %slots) {
+        redis('DEL', "seckill:slot:$date:$slot"); # products added since it was cached
+        my ($res) = get_json("/?slot=$slot");
+        die "preheat of slot $slot failed\n" unless $res->is_success;
+    }
+    select(undef, undef, undef, 0.6);
+}
+
+my %workers;
+
+# Starts the real worker with the test stack's settings; returns its pid.
+sub start_worker {
+    my (%extra) = @_;
+    my $dir = "$ENV{SECKILL_RUN_DIR}/test-worker";
+    mkdir $dir unless -d $dir;
+    my $conf = "$dir/worker-$$-" . (scalar(keys %workers) + 1) . '.conf';
+    open(my $fh, '>', $conf) or die "$conf: $!";
+    my %c = (redis => $ENV{SECKILL_REDIS_URL}, mysql => $ENV{SECKILL_MYSQL_URL},
+        amqp => $ENV{SECKILL_AMQP_URL}, lua_dir => top_dir() . '/lua',
+        secret_file => $ENV{SECKILL_SECRET_FILE}, log_level => 'info', %extra);
+    print $fh map { "$_ = $c{$_}\n" } sort keys %c;
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open(STDOUT, '>>', "$dir/worker.log");
+        open(STDERR, '>&', \*STDOUT);
+        exec(top_dir() . '/build/seckill-worker', '-f', '-c', $conf) or exit 127;
+    }
+    $workers{$pid} = 1;
+    return $pid;
+}
+
+# Stops a worker (default TERM) and waits for it.
+sub stop_worker {
+    my ($pid, $sig) = @_;
+    return unless $pid && $workers{$pid};
+    kill($sig // 'TERM', $pid);
+    waitpid($pid, 0);
+    delete $workers{$pid};
+}
+
+END { stop_worker($_, 'KILL') for keys %workers }
+
+# Messages waiting in a queue of the test stack's RabbitMQ.
+sub queue_depth {
+    my ($queue) = @_;
+    my $out = `'@{[top_dir()]}/scripts/stack.sh' rabbitmqctl list_queues -q name messages 2>/dev/null`;
+    return $out =~ /^\Q$queue\E\s+(\d+)/m ? $1 : undef;
 }
 
 sub slot_of_hour {

@@ -51,8 +51,9 @@ static void valid_slots(void **state)
 
 static void parse_is_strict(void **state)
 {
-    static const char *bad[] = {"", "7", "9", "24", "0", "-8", "+8", " 8", "8 ", "10x",
-                                "1e1", "0x8", "008", "100", "abc", "99999999999999999999"};
+    static const char *bad[] = {
+        "",   "7",   "9",   "24",  "0",   "-8",  "+8",  " 8",
+        "8 ", "10x", "1e1", "0x8", "008", "100", "abc", "99999999999999999999"};
     int slot = -1;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         slot = -1;

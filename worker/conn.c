@@ -297,7 +297,7 @@ int seckill_worker_collect(seckill_worker_conn *c, apr_pool_t *p, int max, int w
 
 /* Some errors do not say whether the connection survived (a failed prepare may report the
  * statement's errno): ask the server before keeping a connection that may be dead. */
-static void db_error(seckill_worker_conn *c, unsigned err_no, const char *what)
+void seckill_worker_db_error(seckill_worker_conn *c, unsigned err_no, const char *what)
 {
     if (seckill_db_lost(err_no) || (c->db && mysql_ping(seckill_db_mysql(c->db)) != 0))
         seckill_worker_db_lost(c, what);
@@ -314,7 +314,7 @@ MYSQL_STMT *seckill_worker_stmt(seckill_worker_conn *c, seckill_query q, unsigne
     if (!c->db)
         return NULL;
     if (!(st = seckill_db_stmt(c->db, q, err, sizeof err))) {
-        db_error(c, mysql_errno(seckill_db_mysql(c->db)), err);
+        seckill_worker_db_error(c, mysql_errno(seckill_db_mysql(c->db)), err);
         return NULL;
     }
     if (mysql_stmt_param_count(st) != nparams || mysql_stmt_field_count(st) != ncols) {
@@ -336,7 +336,7 @@ unsigned seckill_worker_stmt_error(seckill_worker_conn *c, MYSQL_STMT *st, const
     mysql_stmt_free_result(st);
     if (!seckill_db_lost(err_no))
         mysql_stmt_reset(st);
-    db_error(c, err_no, msg);
+    seckill_worker_db_error(c, err_no, msg);
     return err_no ? err_no : 1;
 }
 
@@ -353,7 +353,7 @@ unsigned seckill_worker_exec(seckill_worker_conn *c, const char *sql)
         return 0;
     err_no = mysql_errno(m);
     snprintf(msg, sizeof msg, "%s: %s", sql, mysql_error(m));
-    db_error(c, err_no, msg);
+    seckill_worker_db_error(c, err_no, msg);
     return err_no ? err_no : 1;
 }
 

@@ -76,6 +76,8 @@ int seckill_worker_collect(seckill_worker_conn *c, apr_pool_t *p, int max, int w
 /* The prepared statement q of the open connection, checked to have nparams parameters and
  * ncols result columns (SKW131 otherwise); NULL on error (logged, the connection dropped when
  * it is gone). */
+/* Logs a MySQL error; when it means (or a ping says) the connection is gone, drops it. */
+void seckill_worker_db_error(seckill_worker_conn *c, unsigned err_no, const char *what);
 MYSQL_STMT *seckill_worker_stmt(seckill_worker_conn *c, seckill_query q, unsigned nparams,
                                 unsigned ncols, const char *name);
 /* After a failed statement: logs it (SKW304) or, when the connection is gone, drops it

@@ -143,45 +143,10 @@ static void release(scheduler *s)
 
 /* ---- MySQL ------------------------------------------------------------------------------- */
 
-/* A failed prepare does not always say the connection is gone (the errno may be the
- * statement's): ask the server before keeping a connection that may be dead. */
-static void db_failed(scheduler *s, unsigned int err_no, const char *what)
-{
-    if (seckill_db_lost(err_no) || (s->conn.db && mysql_ping(seckill_db_mysql(s->conn.db)) != 0))
-        seckill_worker_db_lost(&s->conn, what);
-    else
-        seckill_worker_log(SECKILL_LOG_ERROR, SKW_MYSQL_ERROR, "mysql: %s", what);
-}
-
 static int stmt_failed(scheduler *s, MYSQL_STMT *st, const char *what)
 {
-    char msg[384];
-    unsigned int err_no = mysql_stmt_errno(st);
-    snprintf(msg, sizeof msg, "%s: %s", what, mysql_stmt_error(st));
-    mysql_stmt_free_result(st);
-    if (!seckill_db_lost(err_no))
-        mysql_stmt_reset(st);
-    db_failed(s, err_no, msg);
+    seckill_worker_stmt_error(&s->conn, st, what);
     return -1;
-}
-
-static MYSQL_STMT *stmt(scheduler *s, seckill_db *db, seckill_query q, unsigned nparams,
-                        unsigned ncols, const char *name)
-{
-    char err[256];
-    MYSQL_STMT *st = seckill_db_stmt(db, q, err, sizeof err);
-    if (!st) {
-        db_failed(s, mysql_errno(seckill_db_mysql(db)), err);
-        return NULL;
-    }
-    if (mysql_stmt_param_count(st) != nparams || mysql_stmt_field_count(st) != ncols) {
-        seckill_worker_log(SECKILL_LOG_ERROR, SKW_QUERY_MISMATCH,
-                           "mysql: query %s has %lu params and %u columns, expected %u and %u",
-                           name, mysql_stmt_param_count(st), mysql_stmt_field_count(st), nparams,
-                           ncols);
-        return NULL;
-    }
-    return st;
 }
 
 static void bind_one(MYSQL_BIND *b, enum enum_field_types type, void *buf)
@@ -195,7 +160,7 @@ static void bind_one(MYSQL_BIND *b, enum enum_field_types type, void *buf)
 static int due_fetch(scheduler *s, seckill_db *db, apr_pool_t *p, time_t now,
                      apr_array_header_t **out)
 {
-    MYSQL_STMT *st = stmt(s, db, SECKILL_Q_STATUS_DUE, 1, 4, "STATUS_DUE");
+    MYSQL_STMT *st = seckill_worker_stmt(&s->conn, SECKILL_Q_STATUS_DUE, 1, 4, "STATUS_DUE");
     MYSQL_TIME t_now, t_start, t_end;
     MYSQL_BIND in[1], res[4];
     due_row row;
@@ -227,7 +192,7 @@ static int due_fetch(scheduler *s, seckill_db *db, apr_pool_t *p, time_t now,
 /* The guarded UPDATE: 1 moved, 0 already moved by another scheduler, -1 error. */
 static int status_set(scheduler *s, seckill_db *db, long long id, int from, int to)
 {
-    MYSQL_STMT *st = stmt(s, db, SECKILL_Q_STATUS_SET, 3, 0, "STATUS_SET");
+    MYSQL_STMT *st = seckill_worker_stmt(&s->conn, SECKILL_Q_STATUS_SET, 3, 0, "STATUS_SET");
     MYSQL_BIND in[3];
 
     if (!st)
@@ -251,7 +216,7 @@ static int window_products(scheduler *s, apr_pool_t *p, time_t from, time_t to,
         return -1;
     if (seckill_products_in_window(db, p, from, to, out, &err_no, err, sizeof err) == 0)
         return 0;
-    db_failed(s, err_no, err);
+    seckill_worker_db_error(&s->conn, err_no, err);
     return -1;
 }
 

@@ -171,6 +171,8 @@ subtest 'other paths and methods' => sub {
     is($res->code, 200, 'HEAD works');
     $res = Apache::TestRequest::GET('/static/css/shop.css');
     is($res->code, 200, 'static files are served by httpd');
+    $res = Apache::TestRequest::GET('/seckill-ping');
+    is($res->content, "pong\n", 'the fixed handler (the benchmark ceiling) answers');
 };
 
 sub slot_key {

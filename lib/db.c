@@ -41,6 +41,10 @@ static const char *const query_text[SECKILL_Q__COUNT] = {
     [SECKILL_Q_WORKER_ORDER_EXPIRE] = "UPDATE seckill_orders SET status = 2, cancel_time = NOW(6)"
                                       " WHERE id = ? AND status = 0",
     [SECKILL_Q_WORKER_STOCK_RETURN] = "UPDATE seckill_products SET stock = stock + ? WHERE id = ?",
+    [SECKILL_Q_ORDERS_OF_USER] =
+        "SELECT id, goods_id, goods_name, seckill_price, quantity, total_amount, status,"
+        " create_time, pay_time, cancel_time FROM seckill_orders"
+        " WHERE user_id = ? ORDER BY create_time DESC, id DESC LIMIT 50",
 };
 
 seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,

@@ -33,6 +33,8 @@ typedef enum {
     SECKILL_Q_WORKER_ORDER_EXPIRE,
     /* worker: stock + ? WHERE id = ? (the units of an order cancelled just now) */
     SECKILL_Q_WORKER_STOCK_RETURN,
+    /* a shopper's orders, newest first (idx_user_create_time), at most 50 */
+    SECKILL_Q_ORDERS_OF_USER,
     SECKILL_Q__COUNT
 } seckill_query;
 

@@ -11,5 +11,7 @@ int seckill_handle_listing(request_rec *r);
 int seckill_handle_buy(request_rec *r, const char *id_text);
 /* GET /order/{order_id}: the shopper's own order */
 int seckill_handle_order(request_rec *r, const char *id_text);
+/* GET /orders/: the shopper's orders, newest first */
+int seckill_handle_orders(request_rec *r);
 
 #endif

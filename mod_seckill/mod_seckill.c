@@ -142,6 +142,8 @@ static int seckill_handler(request_rec *r)
     }
     if (strcmp(r->uri, "/") == 0)
         return seckill_handle_listing(r);
+    if (strcmp(r->uri, "/orders/") == 0 || strcmp(r->uri, "/orders") == 0)
+        return seckill_handle_orders(r);
     if ((id = path_id(r, "/buy/")) != NULL)
         return seckill_handle_buy(r, id);
     if ((id = path_id(r, "/order/")) != NULL)

@@ -122,3 +122,87 @@ int seckill_order_lookup(request_rec *r, const char *user, unsigned long long or
     out->created = (time_t)(seckill_snowflake_ms(order_id) / 1000);
     return OK;
 }
+
+typedef struct {
+    const char *user;
+    apr_array_header_t *rows;
+} list_job;
+
+static time_t time_or_zero(const MYSQL_TIME *t, my_bool is_null)
+{
+    return is_null ? 0 : seckill_db_time_from(t);
+}
+
+static seckill_conn_result orders_of(request_rec *r, void *conn, void *baton)
+{
+    list_job *j = baton;
+    char err[256];
+    MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_ORDERS_OF_USER, err, sizeof err);
+    MYSQL_BIND param, res[10];
+    unsigned long ulen = strlen(j->user), len[10];
+    my_bool null[10];
+    seckill_order_row row;
+    short status, quantity;
+    MYSQL_TIME created, paid, cancelled;
+    int rc;
+
+    if (!st) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0603: mysql: %s", err);
+        return seckill_mysql_check(mysql_errno(seckill_db_mysql(conn)) ?: 1);
+    }
+    memset(&param, 0, sizeof param);
+    param.buffer_type = MYSQL_TYPE_STRING;
+    param.buffer = (void *)j->user;
+    param.buffer_length = ulen;
+    param.length = &ulen;
+    memset(res, 0, sizeof res);
+    memset(&row, 0, sizeof row);
+#define BIND(i, type, buf, cap)                                                                    \
+    res[i].buffer_type = type;                                                                     \
+    res[i].buffer = buf;                                                                           \
+    res[i].buffer_length = cap;                                                                    \
+    res[i].length = &len[i];                                                                       \
+    res[i].is_null = &null[i]
+    BIND(0, MYSQL_TYPE_LONGLONG, &row.order_id, 0);
+    res[0].is_unsigned = 1;
+    BIND(1, MYSQL_TYPE_LONGLONG, &row.product_id, 0);
+    BIND(2, MYSQL_TYPE_STRING, row.product_name, sizeof row.product_name - 1);
+    BIND(3, MYSQL_TYPE_STRING, row.price, sizeof row.price - 1);
+    BIND(4, MYSQL_TYPE_SHORT, &quantity, 0);
+    BIND(5, MYSQL_TYPE_STRING, row.total, sizeof row.total - 1);
+    BIND(6, MYSQL_TYPE_SHORT, &status, 0);
+    BIND(7, MYSQL_TYPE_DATETIME, &created, 0);
+    BIND(8, MYSQL_TYPE_DATETIME, &paid, 0);
+    BIND(9, MYSQL_TYPE_DATETIME, &cancelled, 0);
+#undef BIND
+    if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
+        mysql_stmt_bind_result(st, res) || mysql_stmt_store_result(st)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0604: mysql: %s", mysql_stmt_error(st));
+        mysql_stmt_free_result(st);
+        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+    }
+    j->rows = apr_array_make(r->pool, 8, sizeof(seckill_order_row));
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+        seckill_order_row *o = apr_array_push(j->rows);
+        *o = row;
+        o->product_name[len[2] < sizeof o->product_name ? len[2] : sizeof o->product_name - 1] = 0;
+        o->price[len[3] < sizeof o->price ? len[3] : sizeof o->price - 1] = 0;
+        o->total[len[5] < sizeof o->total ? len[5] : sizeof o->total - 1] = 0;
+        o->quantity = quantity;
+        o->status = status_word(status);
+        o->created = seckill_db_time_from(&created);
+        o->paid = time_or_zero(&paid, null[8]);
+        o->cancelled = time_or_zero(&cancelled, null[9]);
+    }
+    mysql_stmt_free_result(st);
+    return SECKILL_CONN_OK;
+}
+
+int seckill_orders_of(request_rec *r, const char *user, apr_array_header_t **out)
+{
+    list_job j = {user, NULL};
+    if (seckill_mysql_run(r, orders_of, &j) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    *out = j.rows;
+    return OK;
+}

@@ -6,6 +6,7 @@
 
 #include <time.h>
 
+#include "apr_tables.h"
 #include "httpd.h"
 
 typedef struct {
@@ -18,5 +19,21 @@ typedef struct {
 /* OK, HTTP_NOT_FOUND, or HTTP_SERVICE_UNAVAILABLE. */
 int seckill_order_lookup(request_rec *r, const char *user, unsigned long long order_id,
                          seckill_order_info *out);
+
+/* One of a shopper's orders as MySQL has it. */
+typedef struct {
+    unsigned long long order_id;
+    long long product_id;
+    char product_name[257];
+    char price[16];
+    char total[16];
+    int quantity;
+    const char *status;
+    time_t created, paid, cancelled; /* 0 when not */
+} seckill_order_row;
+
+/* The shopper's orders, newest first (at most 50), into an array of seckill_order_row.
+ * OK or HTTP_SERVICE_UNAVAILABLE. */
+int seckill_orders_of(request_rec *r, const char *user, apr_array_header_t **out);
 
 #endif

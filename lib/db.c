@@ -10,6 +10,7 @@
 struct seckill_db {
     MYSQL *conn;
     MYSQL_STMT *stmt[SECKILL_Q__COUNT];
+    unsigned int prepare_errno; /* closing a failed statement clears the connection's */
 };
 
 /* Every statement the project runs. total_stock counts units sold in orders not cancelled,
@@ -107,16 +108,24 @@ MYSQL_STMT *seckill_db_stmt(seckill_db *db, seckill_query q, char *err, size_t e
         return db->stmt[q];
     st = mysql_stmt_init(db->conn);
     if (!st) {
+        db->prepare_errno = mysql_errno(db->conn);
         snprintf(err, errlen, "mysql_stmt_init: %s", mysql_error(db->conn));
         return NULL;
     }
     if (mysql_stmt_prepare(st, query_text[q], strlen(query_text[q])) != 0) {
+        db->prepare_errno = mysql_stmt_errno(st);
         snprintf(err, errlen, "prepare: %s", mysql_stmt_error(st));
         mysql_stmt_close(st);
         return NULL;
     }
+    db->prepare_errno = 0;
     db->stmt[q] = st;
     return st;
+}
+
+unsigned int seckill_db_prepare_errno(const seckill_db *db)
+{
+    return db->prepare_errno ? db->prepare_errno : CR_UNKNOWN_ERROR;
 }
 
 int seckill_db_lost(unsigned int e)

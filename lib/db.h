@@ -48,6 +48,9 @@ void seckill_db_close(seckill_db *db);
 MYSQL *seckill_db_mysql(seckill_db *db);
 /* The prepared statement for q (prepared now if new). NULL on error, message in err. */
 MYSQL_STMT *seckill_db_stmt(seckill_db *db, seckill_query q, char *err, size_t errlen);
+/* The error number of the last failed seckill_db_stmt (never 0): closing the failed
+ * statement clears the connection's own. */
+unsigned int seckill_db_prepare_errno(const seckill_db *db);
 /* 1 when a MySQL error number means the connection is gone (drop it and reconnect). */
 int seckill_db_lost(unsigned int mysql_errno);
 

@@ -28,7 +28,7 @@ int seckill_products_in_window(seckill_db *db, apr_pool_t *p, time_t from, time_
     *err_no = 0;
     st = seckill_db_stmt(db, SECKILL_Q_PRODUCTS_IN_WINDOW, err, errlen);
     if (!st) {
-        *err_no = mysql_errno(seckill_db_mysql(db));
+        *err_no = seckill_db_prepare_errno(db);
         return -1;
     }
     seckill_db_time_to(from, &t_from);

@@ -158,7 +158,7 @@ static seckill_conn_result product_start(request_rec *r, void *conn, void *baton
     int rc;
     if (!st) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0509: mysql: %s", err);
-        return seckill_mysql_check(mysql_errno(seckill_db_mysql(conn)) ?: 1);
+        return seckill_mysql_check(seckill_db_prepare_errno(conn));
     }
     memset(&param, 0, sizeof param);
     memset(&res, 0, sizeof res);

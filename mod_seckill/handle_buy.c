@@ -4,6 +4,7 @@
 #include "http_protocol.h"
 
 #include "buy.h"
+#include "body.h"
 #include "form.h"
 #include "identity.h"
 #include "respond.h"

@@ -314,7 +314,7 @@ MYSQL_STMT *seckill_worker_stmt(seckill_worker_conn *c, seckill_query q, unsigne
     if (!c->db)
         return NULL;
     if (!(st = seckill_db_stmt(c->db, q, err, sizeof err))) {
-        seckill_worker_db_error(c, mysql_errno(seckill_db_mysql(c->db)), err);
+        seckill_worker_db_error(c, seckill_db_prepare_errno(c->db), err);
         return NULL;
     }
     if (mysql_stmt_param_count(st) != nparams || mysql_stmt_field_count(st) != ncols) {

@@ -24,6 +24,8 @@ my @ok = grep { $_->{code} eq 'ok' } @answers;
 is(scalar @ok, $n, "$n buys ok while no worker runs");
 is(sql("SELECT COUNT(*) FROM seckill_orders"), '0', 'no row yet');
 
+my $dead_before = queue_depth('seckill.order.dead') // 0; # earlier tests may have left some
+
 # small batches keep the drain going while the servers restart
 my $worker = start_worker(batch_max => 4, prefetch => 8);
 for my $server (qw(mysql rabbitmq redis)) {
@@ -42,7 +44,7 @@ is(sql("SELECT stock FROM seckill_products WHERE id = $pid"), '0', 'MySQL stock 
 is(redis('GET', "seckill:stock:{p$pid}"), '0', 'Redis stock = MySQL stock');
 is(sql("SELECT COUNT(*) FROM seckill_orders WHERE status <> 0"), '0', 'no order cancelled');
 ok(wait_for(30, sub { (queue_depth('seckill.order.create') // 1) == 0 }), 'the queue is empty');
-is(queue_depth('seckill.order.dead') // 0, 0, 'nothing dead-lettered');
+is((queue_depth('seckill.order.dead') // 0) - $dead_before, 0, 'nothing dead-lettered');
 
 stop_worker($worker);
 done_testing();

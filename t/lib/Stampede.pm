@@ -53,7 +53,8 @@ sub run {
                 my $res = $ua->post("$base/buy/$pid", Accept => 'application/json',
                     Cookie => "seckill_id=$s->[1]", 'X-CSRF-Token' => $s->[2]);
                 my $d = eval { JSON::PP->new->utf8->decode($res->content) } || {};
-                print $fh join("\t", $s->[0], $pid, $res->code, $d->{code} // '-',
+                # an answer that is not the shop's JSON is named by its HTTP status
+                print $fh join("\t", $s->[0], $pid, $res->code, $d->{code} // 'http' . $res->code,
                     $d->{order_id} // '-'), "\n";
             }
             close $fh;

@@ -1,0 +1,102 @@
+#include "form.h"
+
+#include <string.h>
+
+static int hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) into out (room for n + 1); -1 on a broken escape or a NUL. */
+static int decode(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= n || (hi = hex(s[i + 1])) < 0 || (lo = hex(s[i + 2])) < 0)
+                return -1;
+            if (hi == 0 && lo == 0)
+                return -1;
+            out[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (s[i] == 0) {
+            return -1;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = 0;
+    return 0;
+}
+
+int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,
+                       const char **value)
+{
+    size_t want = strlen(name), at = 0;
+    char *key = apr_palloc(p, len + 1), *val = NULL;
+    *value = NULL;
+    while (at < len) {
+        const char *pair = input + at, *amp = memchr(pair, '&', len - at), *eq;
+        size_t plen = amp ? (size_t)(amp - pair) : len - at;
+        at += plen + 1;
+        if (plen == 0)
+            continue; /* "a=1&&b=2" */
+        eq = memchr(pair, '=', plen);
+        if (decode(pair, eq ? (size_t)(eq - pair) : plen, key) != 0)
+            goto malformed;
+        val = apr_palloc(p, plen + 1);
+        if (decode(eq ? eq + 1 : pair + plen, eq ? plen - (size_t)(eq - pair) - 1 : 0, val) != 0)
+            goto malformed;
+        if (strlen(key) != want || memcmp(key, name, want) != 0)
+            continue;
+        if (*value) {
+            *value = NULL;
+            return SECKILL_FORM_TWICE;
+        }
+        *value = val;
+    }
+    return SECKILL_FORM_OK;
+malformed:
+    *value = NULL;
+    return SECKILL_FORM_MALFORMED;
+}
+
+int seckill_parse_id(const char *s, long long *id)
+{
+    long long v = 0;
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        if (s[n] < '0' || s[n] > '9' || n >= 18)
+            return -1;
+        v = v * 10 + (s[n] - '0');
+    }
+    if (n == 0 || v == 0)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+int seckill_parse_u64(const char *s, unsigned long long *id)
+{
+    unsigned long long v = 0;
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        unsigned d = (unsigned)(s[n] - '0');
+        if (d > 9 || n >= 20 || v > (~0ULL - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (n == 0 || v == 0)
+        return -1;
+    *id = v;
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* application/x-www-form-urlencoded, read strictly: '+' is a space, %XX one byte, and a
+ * broken escape, a %00 or a parameter given twice makes the whole input refused (which
+ * value was meant?). Also the strict decimal ids of the shop's URLs. */
+#ifndef SECKILL_FORM_H
+#define SECKILL_FORM_H
+
+#include <apr_pools.h>
+#include <stddef.h>
+
+#define SECKILL_FORM_OK 0
+#define SECKILL_FORM_MALFORMED -1
+#define SECKILL_FORM_TWICE -2
+
+/* The decoded value of `name` in input[0..len) into *value (NULL when absent, and on any
+ * error: nothing of a refused input is used). */
+int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,
+                       const char **value);
+/* 1 to 18 decimal digits, above 0, no sign or spaces. 0 ok, -1 bad. */
+int seckill_parse_id(const char *s, long long *id);
+/* 1 to 20 decimal digits, above 0, no overflow of 64 bits. 0 ok, -1 bad. */
+int seckill_parse_u64(const char *s, unsigned long long *id);
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# bench/profile.sh: where the time of `make bench` goes, against the `make run` stack.
+#
+#   bench/profile.sh setup                 rate limit off, bench products and shoppers (kept)
+#   bench/profile.sh load NAME [WRK ARGS]  one load against them: ping static listing-html
+#                                          listing-json stampede all-success (default -t2 -c64 -d10s)
+#   bench/profile.sh callgrind [NAMES]     httpd -X under valgrind's callgrind, one profile a load
+#                                          (default: ping stampede all-success listing-json); prints
+#                                          instructions a request and the top functions
+#   bench/profile.sh worker [SECONDS]      queues SECONDS (10) of all-success buys with the worker
+#                                          stopped, then drains them with the worker under callgrind
+#                                          and, separately, under strace (time waiting a server)
+#   bench/profile.sh drain [N [SECONDS]]   queues SECONDS (10) of all-success buys, then drains them
+#                                          with N (1) workers side by side: orders/s
+#   bench/profile.sh cleanup               bench products deleted, httpd back to its rate limit
+#
+# Hardware counters are not available in this VM (`perf stat -e instructions true` says "not
+# supported"), hence callgrind; `BENCH_PERF_DIR=DIR make bench` samples the real loads with
+# perf's software clock instead. Output under $BENCH_PROFILE_DIR (/tmp/seckill-profile).
+set -euo pipefail
+prog=profile
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+dir=${BENCH_PROFILE_DIR:-/tmp/seckill-profile}
+state=$dir/state.sh
+mkdir -p "$dir"
+chmod 1777 "$dir" # httpd's children write there as www-data
+
+need_setup() {
+    [ -s "$state" ] || die "run 'bench/profile.sh setup' first"
+    # shellcheck disable=SC1090
+    source "$state"
+}
+
+# run_load NAME [WRK ARGS]: one wrk run of a named load; prints wrk's output
+run_load() {
+    local name=$1 from
+    shift
+    need_setup
+    case $name in
+    ping) wrk "$@" -s bench/wrk.lua "$base/seckill-ping" ;;
+    static) wrk "$@" -s bench/wrk.lua "$base/static/css/shop.css" ;;
+    listing-html) wrk "$@" -s bench/wrk.lua -H 'Accept: text/html' "$base/?slot=$slot" ;;
+    listing-json) wrk "$@" -s bench/wrk.lua -H 'Accept: application/json' "$base/?slot=$slot" ;;
+    stampede) wrk "$@" -s bench/wrk.lua "$base/" -- buy "$dir/stampede.ids" "$s_ids" cycle "$(wrk_threads "$@")" ;;
+    all-success)
+        from=$(cat "$dir/next" 2>/dev/null || echo 0)
+        wrk "$@" -s bench/wrk.lua "$base/" -- buy "$dir/buyers.ids" "$a_ids" pairs "$(wrk_threads "$@")" "$from" |
+            tee "$dir/last.out"
+        sed -n 's/^NEXT //p' "$dir/last.out" >"$dir/next"
+        ;;
+    *) die "no load named $name" ;;
+    esac
+}
+wrk_threads() { # the -t of wrk args
+    local a
+    for a in "$@"; do case $a in -t*) echo "${a#-t}"; return ;; esac; done
+    echo 2
+}
+
+# queue_orders SECONDS: the worker stopped, SECONDS of all-success buys; sets queued (orders
+# sold meanwhile, from Redis) and target (the order rows there will be once all are written)
+queue_orders() {
+    local sales0
+    stop_worker
+    sales0=$(sales_of "$a_ids")
+    run_load all-success -t2 -c64 -d"$1s" | grep -E '^RESULT' >&2
+    target=$(sales_of "$a_ids")
+    queued=$((target - sales0))
+}
+
+cmd=${1:-}
+shift || true
+case $cmd in
+setup)
+    stack_up
+    cleanup_products
+    settle
+    slot=$(curl -fsS -H 'Accept: application/json' "$base/" | sed -n 's/.*"selected_slot":\([0-9]*\).*/\1/p')
+    # the listing profiled is a demo slot next to the current one, which the bench products join
+    slot=$((slot == 22 ? 20 : slot + 2))
+    s_ids=$(make_products s 3 100)
+    a_ids=$(make_products a 20 1000000)
+    cache_products "$s_ids,$a_ids"
+    perl bench/identities.pl 10000 1 >"$dir/stampede.ids"
+    perl bench/identities.pl 50000 2 >"$dir/buyers.ids"
+    printf 's_ids=%s\na_ids=%s\nslot=%s\nrate_before=%s\n' "$s_ids" "$a_ids" "$slot" "$rate_before" >"$state"
+    echo 0 >"$dir/next"
+    say "profile: ready: stampede products $s_ids (stock 100), all-success products $a_ids; rate limit off"
+    ;;
+load)
+    name=${1:?load NAME}
+    shift
+    [ $# -gt 0 ] || set -- -t2 -c64 -d10s --latency
+    run_load "$name" "$@"
+    ;;
+callgrind)
+    need_setup
+    [ $# -gt 0 ] || set -- ping stampede all-success listing-json
+    secs=${BENCH_SECONDS:-10}
+    stop_httpd
+    : >"$dir/callgrind.loads"
+    for name in "$@"; do
+        # One httpd -X (one process, its threads run one at a time) per load, counting only
+        # what runs inside ap_run_process_connection: the requests, not startup or the MPM's
+        # idle threads. Its children drop root for www-data before the profile is written,
+        # so the file is made writable first.
+        out=$dir/callgrind.httpd.$name
+        rm -f "$out"* && touch "$out" && chmod 666 "$out"
+        SECKILL_RATE_LIMIT=0 valgrind --tool=callgrind --vgdb=no --callgrind-out-file="$out" \
+            --collect-atstart=no --toggle-collect=ap_run_process_connection \
+            "$HTTPD" "${httpd_args[@]}" -X >"$dir/valgrind.$name.log" 2>&1 &
+        vg=$!
+        wait_http 600 || die "httpd under valgrind does not answer ($dir/valgrind.$name.log)"
+        n=$(run_load "$name" -t1 -c8 -d"${secs}s" | awk '/^RESULT/ { print $5 }')
+        kill -TERM "$vg"
+        wait "$vg" || true
+        echo "$name $((n + 1))" >>"$dir/callgrind.loads" # + wait_http's GET
+    done
+    restart_httpd 0
+    while read -r name n; do
+        f=$dir/callgrind.httpd.$name
+        [ -s "$f" ] || { say "profile: $name: no profile (see $dir/valgrind.$name.log)"; continue; }
+        total=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t { gsub(",", "", $1); t = $1 } END { print t }')
+        printf '\n== %s: %s requests, %s instructions, %s a request (%s)\n' "$name" "$n" "$total" \
+            "$(awk -v t="$total" -v n="$n" 'BEGIN { printf "%.0f", t / n }')" "$f"
+        callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,45p'
+        echo "-- self cost:"
+        callgrind_annotate "$f" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,30p'
+    done <"$dir/callgrind.loads"
+    ;;
+worker)
+    need_setup
+    secs=${1:-10}
+    queue_orders "$secs"
+    say "profile: $queued orders queued; draining them with the worker under callgrind ..."
+    rm -f "$dir"/callgrind.worker.*
+    start_worker valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.worker.%p"
+    t0=$(date +%s.%N)
+    while [ "$(orders_of "$a_ids")" -lt "$target" ]; do sleep 0.5; done
+    t1=$(date +%s.%N)
+    stop_worker
+    f=$(ls -t "$dir"/callgrind.worker.* | sed -n 1p)
+    total=$(callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ && !t { gsub(",", "", $1); t = $1 } END { print t }')
+    printf '\n== worker (under callgrind, %.1f s): %s orders, %s instructions, %s an order (%s)\n' \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$queued" "$total" \
+        "$(awk -v t="$total" -v n="$queued" 'BEGIN { printf "%.0f", t / n }')" "$f"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,45p'
+    echo "-- self cost:"
+    callgrind_annotate "$f" 2>/dev/null | sed -n '/^Ir/,$p' | sed -n '3,25p'
+
+    # the same again, natively, under strace: the worker's calls to each server per order
+    queue_orders "$secs"
+    say "profile: $queued orders queued; draining them natively under strace ..."
+    start_worker
+    wpid=$(cat "$worker_pid")
+    strace -f -tt -T -o "$dir/worker.strace" -e trace=%network,read,write,poll,ppoll -p "$wpid" 2>/dev/null &
+    st=$!
+    t0=$(date +%s.%N)
+    while [ "$(orders_of "$a_ids")" -lt "$target" ]; do sleep 0.5; done
+    t1=$(date +%s.%N)
+    ss -tnp 2>/dev/null | grep "pid=$wpid," >"$dir/worker.sockets" || true
+    kill -INT "$st"
+    wait "$st" || true
+    printf '\n== worker under strace (slowed by it): %d orders in %.1f s (%s)\n' "$queued" \
+        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$dir/worker.strace"
+    printf '%10s %10s %10s  %s\n' "calls" "an order" "seconds" "server call"
+    # the port of each socket fd, then the calls on it (an <unfinished ...> call's fd is kept
+    # for its "<... resumed>" line, which carries the time)
+    awk -v n="$queued" '
+        FNR == NR { split($5, a, ":"); match($6, /fd=[0-9]+/); if (RLENGTH > 0) srv[substr($6, RSTART + 3, RLENGTH - 3)] = a[2]; next }
+        /<unfinished \.\.\.>/ {
+            call = $3; sub(/\(.*/, "", call); pend[$1] = fd_of($0, call); next
+        }
+        {
+            if (!match($0, /<[0-9.]+>$/)) next
+            t = substr($0, RSTART + 1, RLENGTH - 2)
+            if ($3 == "<...") { call = $4; fd = pend[$1] } else { call = $3; sub(/\(.*/, "", call); fd = fd_of($0, call) }
+            key = (fd in srv ? (srv[fd] == 3307 ? "mysql" : srv[fd] == 6380 ? "redis" : srv[fd] == 5673 ? "rabbitmq" : srv[fd]) : "fd " fd) " " call
+            tot[key] += t; cnt[key]++
+        }
+        function fd_of(line, call,    f) {
+            if (call ~ /poll/) { match(line, /fd=[0-9]+/); return substr(line, RSTART + 3, RLENGTH - 3) }
+            f = line; sub(/^[^(]*\(/, "", f); sub(/[^0-9].*/, "", f); return f
+        }
+        END { for (k in tot) printf "%10d %10.2f %10.3f  %s\n", cnt[k], cnt[k] / n, tot[k], k }' \
+        "$dir/worker.sockets" "$dir/worker.strace" | sort -k1,1nr | head -20
+    ;;
+drain)
+    need_setup
+    workers=${1:-1}
+    secs=${2:-10}
+    queue_orders "$secs"
+    say "profile: $queued orders queued; draining them with $workers worker(s) ..."
+    t0=$(date +%s.%N)
+    start_worker
+    extra=()
+    for i in $(seq 2 "$workers"); do
+        SECKILL_WORKER_PID_FILE=$dir/worker$i.pid nohup "$top/build/seckill-worker" -f \
+            -c "$worker_dir/worker.conf" >>"$worker_dir/worker.log" 2>&1 &
+        extra+=($!)
+    done
+    while [ "$(orders_of "$a_ids")" -lt "$target" ]; do sleep 0.2; done
+    t1=$(date +%s.%N)
+    [ ${#extra[@]} = 0 ] || { kill -TERM "${extra[@]}"; wait "${extra[@]}" || true; }
+    awk -v a="$t0" -v b="$t1" -v n="$queued" -v w="$workers" \
+        'BEGIN { printf "profile: %d orders drained by %d worker(s) in %.2f s: %.0f orders/s\n", n, w, b - a, n / (b - a) }'
+    ;;
+cleanup)
+    need_setup
+    cleanup_products
+    restart_httpd "$rate_before"
+    rm -f "$state" "$dir/next"
+    say "profile: bench products deleted; rate limit back to $rate_before"
+    ;;
+*)
+    sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
+    exit 2
+    ;;
+esac

@@ -113,7 +113,7 @@ perf_stop() {
     perf_pid=
 }
 
-declare -A rps p50 p99 non2xx unexpected made cpu answers
+declare -A rps p50 p99 non2xx unexpected made cpu other answers
 order=()
 
 # load NAME EXPECTED [wrk args...]: one wrk run; EXPECTED is a regex of the answers
@@ -133,6 +133,7 @@ load() {
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
     wrk_cpu=$(awk '{ print $1 + $2 }' "$work/$name.time")
     cpu[$name]=$(cpu_share "$before" "$after" "$wall" "$wrk_cpu")
+    other[$name]=$(sed 's/.*other *\([0-9]*\)%.*/\1/' <<<"${cpu[$name]}")
     line=$(grep '^RESULT' "$out") || { cat "$out" >&2; die "wrk printed no result ($name)"; }
     read -r _ rps[$name] p50[$name] p99[$name] _ non2xx[$name] errs made[$name] <<<"$line"
     answers[$name]=$(awk '/^ANSWER/ { printf "%s%s %s: %s", sep, $2, $3, $4; sep = ", " }' "$out")
@@ -247,7 +248,6 @@ done
 printf '%-36s %9s   (%s orders in %s s; %s queued in RabbitMQ when it started)\n' \
     "worker drain (orders/s)" "$(num "$drain_rate")" "$(num "$drained")" "$drain_secs" "$(num "$queued")"
 
-echo
 printf '\nratios, to the mean of the two measurements of each ceiling (static file %s req/s ± %s%%,\nfixed handler %s req/s ± %s%%):\n' \
     "$(num "$ceil_static")" "$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')" \
     "$(num "$ceil_fixed")" "$(awk -v a="${rps[fixed-handler]}" -v b="${rps[fixed-handler-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')"
@@ -259,13 +259,18 @@ goal() { # the goals of the issue, × the fixed handler
     listing-*) echo 0.50 ;;
     esac
 }
+noisy=0
 for n in listing-html listing-json stampede all-success; do
     awk -v a="${rps[$n]}" -v s="$ceil_static" -v f="$ceil_fixed" -v l="$(label "$n")" -v g="$(goal "$n")" \
-        'BEGIN { printf "%-36s %13.2f %17.2f   ≥ %.2f × fixed handler: %s\n", l, a / s, a / f, g, a / f >= g ? "met" : "not met" }'
+        -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %17.2f   ≥ %.2f × fixed handler: %s%s\n", l, a / s,
+            a / f, g, a / f >= g ? "met" : "not met", o > 15 ? "  (noisy: the rest of the machine took " o "%)" : "" }'
+    [ "${other[$n]}" -le 15 ] || noisy=1
 done
+for n in static-file fixed-handler static-file-end fixed-handler-end; do [ "${other[$n]}" -le 15 ] || noisy=1; done
 printf '%-36s %13s orders/s          goal ≥ 5000 orders/s: %s\n' "worker drain" "$(num "$drain_rate")" \
     "$([ "$drain_rate" -ge 5000 ] && echo met || echo not met)"
 
+[ "$noisy" = 0 ] || echo "(other processes on this machine took more than 15% of it during some loads, see CPU below: those ratios are skewed; run again when it is quieter)"
 echo
 echo "CPU while each load ran (% of one core, $(nproc)00% in all; other = the rest of the machine):"
 for n in "${order[@]}"; do printf '  %-22s %s\n' "$n" "${cpu[$n]}"; done

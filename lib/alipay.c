@@ -688,63 +688,10 @@ char *seckill_alipay_query_string(apr_pool_t *p, const seckill_alipay_param *par
     return out;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static char *form_decode(apr_pool_t *p, const char *b, const char *e)
-{
-    char *out = apr_palloc(p, (size_t)(e - b) + 1), *o = out;
-    for (; b < e; b++) {
-        if (*b == '+') {
-            *o++ = ' ';
-        } else if (*b == '%') {
-            int h, l;
-            if (e - b < 3 || (h = hexval(b[1])) < 0 || (l = hexval(b[2])) < 0 || !(h | l))
-                return NULL;
-            *o++ = (char)(h << 4 | l);
-            b += 2;
-        } else if (!*b) {
-            return NULL;
-        } else {
-            *o++ = *b;
-        }
-    }
-    *o = 0;
-    return out;
-}
-
 int seckill_alipay_parse_form(apr_pool_t *p, const char *s, size_t len, seckill_alipay_param **out)
 {
-    const char *e = s + len;
-    int cap = 1, n = 0;
-    seckill_alipay_param *params;
-    for (size_t i = 0; i < len; i++)
-        cap += s[i] == '&';
-    params = apr_palloc(p, sizeof *params * (size_t)cap);
-    while (s < e) {
-        const char *amp = memchr(s, '&', (size_t)(e - s)), *pe = amp ? amp : e;
-        const char *eq = memchr(s, '=', (size_t)(pe - s));
-        if (pe > s) {
-            char *k = form_decode(p, s, eq ? eq : pe);
-            char *v = eq ? form_decode(p, eq + 1, pe) : apr_pstrdup(p, "");
-            if (!k || !v)
-                return -1;
-            params[n].key = k;
-            params[n].value = v;
-            n++;
-        }
-        s = amp ? amp + 1 : e;
-    }
-    *out = params;
-    return n;
+    int n = seckill_form_parse(p, s, len, out);
+    return n < 0 ? -1 : n;
 }
 
 void seckill_alipay_timestamp(time_t t, char buf[20])

@@ -9,6 +9,8 @@
 #include <apr_pools.h>
 #include <openssl/evp.h>
 
+#include "form.h"
+
 /* Results of the verifying calls. */
 #define SECKILL_ALIPAY_OK 0
 #define SECKILL_ALIPAY_BAD_SIGNATURE -1 /* well-formed, but the signature does not match */
@@ -16,10 +18,8 @@
 #define SECKILL_ALIPAY_MALFORMED -3     /* not base64, not JSON, no *_response object, ... */
 
 /* One request/notify parameter: key and value, both already URL-decoded. */
-typedef struct {
-    const char *key;
-    const char *value;
-} seckill_alipay_param;
+/* a parameter: the same pair lib/form.c parses */
+typedef seckill_form_pair seckill_alipay_param;
 
 /* Loads an RSA key from file, in any form Alipay or openssl hands out:
  * private: PEM "BEGIN RSA PRIVATE KEY" (PKCS#1), "BEGIN PRIVATE KEY" (PKCS#8), or the raw

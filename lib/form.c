@@ -38,36 +38,54 @@ static int decode(const char *s, size_t n, char *out)
     return 0;
 }
 
-int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,
-                       const char **value)
+int seckill_form_parse(apr_pool_t *p, const char *input, size_t len, seckill_form_pair **out)
 {
-    size_t want = strlen(name), at = 0;
-    char *key = apr_palloc(p, len + 1), *val = NULL;
-    *value = NULL;
+    size_t at = 0;
+    int n = 0, cap = 1;
+    seckill_form_pair *pairs;
+    for (size_t i = 0; i < len; i++)
+        cap += input[i] == '&';
+    pairs = apr_palloc(p, sizeof *pairs * (size_t)cap);
     while (at < len) {
         const char *pair = input + at, *amp = memchr(pair, '&', len - at), *eq;
-        size_t plen = amp ? (size_t)(amp - pair) : len - at;
+        size_t plen = amp ? (size_t)(amp - pair) : len - at, klen;
+        char *key, *val;
         at += plen + 1;
         if (plen == 0)
             continue; /* "a=1&&b=2" */
         eq = memchr(pair, '=', plen);
-        if (decode(pair, eq ? (size_t)(eq - pair) : plen, key) != 0)
-            goto malformed;
-        val = apr_palloc(p, plen + 1);
-        if (decode(eq ? eq + 1 : pair + plen, eq ? plen - (size_t)(eq - pair) - 1 : 0, val) != 0)
-            goto malformed;
-        if (strlen(key) != want || memcmp(key, name, want) != 0)
+        klen = eq ? (size_t)(eq - pair) : plen;
+        key = apr_palloc(p, klen + 1);
+        val = apr_palloc(p, plen - klen + 1);
+        if (decode(pair, klen, key) != 0 ||
+            decode(eq ? eq + 1 : pair + plen, eq ? plen - klen - 1 : 0, val) != 0)
+            return SECKILL_FORM_MALFORMED;
+        pairs[n].key = key;
+        pairs[n].value = val;
+        n++;
+    }
+    *out = pairs;
+    return n;
+}
+
+int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,
+                       const char **value)
+{
+    seckill_form_pair *pairs;
+    int n = seckill_form_parse(p, input, len, &pairs);
+    *value = NULL;
+    if (n < 0)
+        return SECKILL_FORM_MALFORMED;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(pairs[i].key, name) != 0)
             continue;
         if (*value) {
-            *value = NULL;
+            *value = NULL; /* given twice: which one was meant? */
             return SECKILL_FORM_TWICE;
         }
-        *value = val;
+        *value = pairs[i].value;
     }
     return SECKILL_FORM_OK;
-malformed:
-    *value = NULL;
-    return SECKILL_FORM_MALFORMED;
 }
 
 int seckill_parse_id(const char *s, long long *id)

@@ -11,6 +11,15 @@
 #define SECKILL_FORM_MALFORMED -1
 #define SECKILL_FORM_TWICE -2
 
+/* One decoded parameter. */
+typedef struct {
+    const char *key;
+    const char *value;
+} seckill_form_pair;
+
+/* Every parameter of input[0..len), in order, into *out (allocated from p); their count,
+ * or SECKILL_FORM_MALFORMED. A name without '=' has the value "". */
+int seckill_form_parse(apr_pool_t *p, const char *input, size_t len, seckill_form_pair **out);
 /* The decoded value of `name` in input[0..len) into *value (NULL when absent, and on any
  * error: nothing of a refused input is used). */
 int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,

@@ -11,7 +11,8 @@ package Audit;
 #
 # Answers that are neither a JSON answer of the shop nor any code (a connection cut by a
 # restart: LWP makes up a 500) have an unknown outcome: they may or may not own a row, but
-# only one, and it is then counted like an ok one in the stock equation.
+# only one, and it is then counted like an ok one in the stock equation. They are allowed
+# up to 0.2 % of the answers, or all of them where a restart of httpd cuts on purpose.
 #
 # Also: a crash check over httpd's error_log, and a snapshot of the data (Redis and MySQL)
 # to prove that requests changed nothing.
@@ -122,12 +123,15 @@ sub audit {
     }
     my %answer_of = map { ("$_->{user}/$_->{product}" => $_) } @answers;
     is(scalar keys %answer_of, scalar @answers, "$label: one buy per shopper and product");
-    if ($o{allow_unknown}) {
-        note("$label: " . scalar(@unknown) . ' answers of unknown outcome (connection cut)');
-    } else {
-        is(scalar @unknown, 0, "$label: every answer is ok, refused or 503 unavailable")
-          or diag explain [map { "$_->{status} $_->{code}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]];
-    }
+    # A connection cut on the client side (LWP makes up a 500 that httpd never sent) is an
+    # unknown outcome, not a wrong answer: the checks below hold it to one row at most.
+    # Rare but possible on a loaded machine, so a few are let through (0.2 %), all of them
+    # where a restart cuts connections on purpose.
+    my $cap = $o{allow_unknown} ? scalar @answers : int(@answers / 500);
+    note("$label: " . scalar(@unknown) . ' answers of unknown outcome (connection cut)');
+    cmp_ok(scalar @unknown, '<=', $cap,
+        "$label: every answer is ok, refused or 503 unavailable (but $cap cut at most)")
+      or diag explain [map { "$_->{status} $_->{code}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]];
 
     my @rows = sql_rows("SELECT id, user_id, goods_id, status FROM seckill_orders"
           . " WHERE goods_id IN ($in)");

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # make bench: the shop's throughput against the same httpd's ceilings, all in ONE run, so the
 # ratios hold on a noisy shared machine. Uses the `make run` stack (started when it is not up).
-# Each load runs BENCH_SECONDS with wrk over loopback (bench/wrk.lua counts every answer):
+# With wrk over loopback (bench/wrk.lua makes the buys and counts every answer):
 #   1. ceilings: a static file, and a module handler with a fixed body (/seckill-ping)
 #   2. listing: GET / from the Redis cache, HTML and JSON (the current slot, as make run has it)
 #   3. stampede: many shoppers buy a few products of tiny stock (almost all sold_out)
 #   4. all-success: every buy sells (big stock, no shopper buys a product twice); the worker
 #      is stopped meanwhile, so its orders queue up in RabbitMQ
 #   5. worker drain: the worker is started again; time until every queued order is a row
-# then the consistency audit (oversold, lost orders, Redis/MySQL stock). httpd runs with rate
-# limits off (SECKILL_RATE_LIMIT=0) for the run; the limit it had is restored at the end.
-# Bench products are named "bench-…", created here and deleted at the end. See bench/README.md.
+#   6. the ceilings once more (the ratios use the mean of both)
+# then the consistency audit (oversold, lost orders, Redis/MySQL stock). httpd is restarted with
+# rate limits off (SECKILL_RATE_LIMIT=0) for the run and with the limit it had at the end. Bench
+# products are named "bench-<time>-…", created here and deleted at the end. Before measuring it
+# waits (at most BENCH_SETTLE_MAX s) until an earlier run's orders have come back for their pay
+# timeout. Settings (BENCH_*) and the latest figures: bench/README.md.
 set -euo pipefail
 prog=bench
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-secs=${BENCH_SECONDS:-10}                  # each wrk load
+secs=${BENCH_SECONDS:-10}                  # each wrk load but all-success
 threads=${BENCH_THREADS:-2}                # wrk -t
 conns=${BENCH_CONNECTIONS:-64}             # wrk -c
 buy_secs=${BENCH_BUY_SECONDS:-20}          # the all-success load: its orders are the drain's N
@@ -26,6 +29,7 @@ s_shoppers=${BENCH_STAMPEDE_SHOPPERS:-10000}
 a_products=${BENCH_PRODUCTS:-20}           # all-success: products …
 a_stock=${BENCH_STOCK:-1000000}            # … of this stock each
 a_shoppers=${BENCH_SHOPPERS:-20000}        # shoppers x products = distinct buys available
+#                                            (400,000: more than 20 s of buys on 2 cores)
 drain_max=${BENCH_DRAIN_MAX:-600}          # give up waiting for the drain after this (s)
 
 work=$(mktemp -d)
@@ -113,7 +117,7 @@ perf_stop() {
     perf_pid=
 }
 
-declare -A rps p50 p99 non2xx unexpected made cpu other answers
+declare -A rps p50 p99 non2xx unexpected cpu other answers
 order=()
 
 # load NAME EXPECTED [wrk args...]: one wrk run; EXPECTED is a regex of the answers
@@ -135,7 +139,7 @@ load() {
     cpu[$name]=$(cpu_share "$before" "$after" "$wall" "$wrk_cpu")
     other[$name]=$(sed 's/.*other *\([0-9]*\)%.*/\1/' <<<"${cpu[$name]}")
     line=$(grep '^RESULT' "$out") || { cat "$out" >&2; die "wrk printed no result ($name)"; }
-    read -r _ rps[$name] p50[$name] p99[$name] _ non2xx[$name] errs made[$name] <<<"$line"
+    read -r _ "rps[$name]" "p50[$name]" "p99[$name]" _ "non2xx[$name]" errs _ <<<"$line"
     answers[$name]=$(awk '/^ANSWER/ { printf "%s%s %s: %s", sep, $2, $3, $4; sep = ", " }' "$out")
     unexpected[$name]=$(awk -v re="^($expected)\$" -v e="$errs" '
         /^ANSWER/ { if (($2 " " $3) !~ re) n += $4 } END { print n + e }' "$out")
@@ -263,7 +267,7 @@ noisy=0
 for n in listing-html listing-json stampede all-success; do
     awk -v a="${rps[$n]}" -v s="$ceil_static" -v f="$ceil_fixed" -v l="$(label "$n")" -v g="$(goal "$n")" \
         -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %17.2f   ≥ %.2f × fixed handler: %s%s\n", l, a / s,
-            a / f, g, a / f >= g ? "met" : "not met", o > 15 ? "  (noisy: the rest of the machine took " o "%)" : "" }'
+            a / f, g, (a / f >= g ? "met" : "not met"), (o > 15 ? ("  (noisy: the rest of the machine took " o "%)") : "") }'
     [ "${other[$n]}" -le 15 ] || noisy=1
 done
 for n in static-file fixed-handler static-file-end fixed-handler-end; do [ "${other[$n]}" -le 15 ] || noisy=1; done
@@ -319,4 +323,8 @@ printf '  %-62s %s\n' "oversold products (orders not cancelled > initial stock)"
 printf '  %-62s %s\n' "rows whose \"ok\" wrk did not read (in flight as a load ended)" "$unseen (≤ $conns a buy load)"
 fails=$((oversold + lost + mismatch + badstock + twice + dead + left))
 [ "$rows" = "$sold" ] || fails=$((fails + 1))
-[ "$fails" = 0 ] && echo "  audit: all 0 — consistent" || { echo "  audit: FAILED"; exit 1; }
+if [ "$fails" != 0 ]; then
+    echo "  audit: FAILED"
+    exit 1
+fi
+echo "  audit: all 0 — consistent"

@@ -3,7 +3,7 @@
 # products created, cached and deleted, shoppers issued.
 # shellcheck shell=bash
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 

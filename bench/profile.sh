@@ -12,6 +12,9 @@
 #                                          and, separately, under strace (time waiting a server)
 #   bench/profile.sh drain [N [SECONDS]]   queues SECONDS (10) of all-success buys, then drains them
 #                                          with N (1) workers side by side: orders/s
+#   bench/profile.sh amqp [N]              RabbitMQ alone: N (32,000) confirmed persistent publishes
+#                                          into a throwaway queue, one a confirm or in bursts,
+#                                          classic queue v1 and v2: msgs/s, broker CPU a message
 #   bench/profile.sh cleanup               bench products deleted, httpd back to its rate limit
 #
 # Hardware counters are not available in this VM (`perf stat -e instructions true` says "not
@@ -206,6 +209,31 @@ drain)
     [ ${#extra[@]} = 0 ] || { kill -TERM "${extra[@]}"; wait "${extra[@]}" || true; }
     awk -v a="$t0" -v b="$t1" -v n="$queued" -v w="$workers" \
         'BEGIN { printf "profile: %d orders drained by %d worker(s) in %.2f s: %.0f orders/s\n", n, w, b - a, n / (b - a) }'
+    ;;
+amqp)
+    # RabbitMQ alone: confirmed persistent publishes, one a confirm (as a buy does) or in bursts
+    total=${1:-32000}
+    cc -O2 -o "$dir/amqp_publish" bench/amqp_publish.c $(pkg-config --cflags --libs librabbitmq) ||
+        die "cannot build bench/amqp_publish.c (librabbitmq-dev)"
+    body='{"order_id":"2125426864771178496","user_id":"AAAAAQAAAAH_R1q-E58quw","product_id":143,"price":"309.00","quantity":1,"created_ms":1795576413668,"pay_deadline_ms":1795576713668,"token":"jlw_o1vtHelw3HXJajKYpJEnp4HupPe9zysJZBHMkOU"}'
+    beam=$(pgrep -o -f "beam.smp.*$SECKILL_AMQP_NODE" || pgrep -o beam.smp) || die "no RabbitMQ running"
+    hz=$(getconf CLK_TCK)
+    printf '%-44s %10s %22s\n' "publishing ($total messages of ${#body} bytes)" msgs/s "RabbitMQ CPU a message"
+    for v in 1 2; do
+        for run in "64 1" "8 8" "8 32"; do
+            read -r procs burst <<<"$run"
+            c0=$(awk '{ print $14 + $15 }' "/proc/$beam/stat")
+            t0=$(date +%s.%N)
+            for _ in $(seq "$procs"); do "$dir/amqp_publish" "$v" $((total / procs)) "$burst" "$body" & done
+            wait
+            t1=$(date +%s.%N)
+            c1=$(awk '{ print $14 + $15 }' "/proc/$beam/stat")
+            awk -v a="$t0" -v b="$t1" -v n="$total" -v t=$((c1 - c0)) -v hz="$hz" \
+                -v l="classic v$v, $procs connections, bursts of $burst" \
+                'BEGIN { printf "%-44s %10.0f %19.0f us\n", l, n / (b - a), t / hz / n * 1e6 }'
+        done
+        "$dir/amqp_publish" "$v" 0 1 x delete
+    done
     ;;
 cleanup)
     need_setup

@@ -46,13 +46,14 @@ start_httpd() {
     mapfile -t args < <(httpd_args)
     mkdir -p "$SECKILL_RUN_DIR/httpd"
     "$HTTPD" "${args[@]}" -t >/dev/null 2>&1 || { "$HTTPD" "${args[@]}" -t; echo "run: httpd config test failed" >&2; exit 1; }
+    # A graceful reload keeps the parent's old environment (SECKILL_RATE_LIMIT=0 would not
+    # take), so a running httpd is stopped and started again.
     if pid_alive "$SECKILL_RUN_DIR/httpd/httpd.pid"; then
-        "$HTTPD" "${args[@]}" -k graceful
-        say "httpd reloaded on $SECKILL_HTTP_LISTEN"
-    else
-        "$HTTPD" "${args[@]}" -k start
-        say "httpd started on $SECKILL_HTTP_LISTEN"
+        "$HTTPD" "${args[@]}" -k stop
+        for _ in $(seq 1 50); do pid_alive "$SECKILL_RUN_DIR/httpd/httpd.pid" || break; sleep 0.1; done
     fi
+    "$HTTPD" "${args[@]}" -k start
+    say "httpd started on $SECKILL_HTTP_LISTEN"
     wait_http "http://$SECKILL_HTTP_LISTEN/" || {
         echo "run: httpd does not answer; last lines of its log:" >&2
         tail -n 20 "$SECKILL_RUN_DIR/httpd/error.log" >&2 || true

@@ -103,7 +103,7 @@ chaos: deps
 # leaves its input in build/fuzz/crash-<target>-* and makes `make fuzz` fail.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := mustache order endpoint slot form
+FUZZ_TARGETS := mustache order endpoint slot form notify
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -std=gnu11 -Ilib $(APXS_INC) $(PKG_CFLAGS) -D_FILE_OFFSET_BITS=64
 fuzz_src_mustache := lib/mustache.c lib/value.c
@@ -111,6 +111,7 @@ fuzz_src_order := lib/order.c lib/token.c
 fuzz_src_endpoint := lib/endpoint.c
 fuzz_src_slot := lib/slot.c
 fuzz_src_form := lib/form.c
+fuzz_src_notify := lib/form.c lib/alipay.c lib/alipay_api.c
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	@fail=; for t in $(FUZZ_TARGETS); do \

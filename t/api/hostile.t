@@ -3,7 +3,8 @@
 # parameters, tampered cookies and CSRF tokens, odd methods, malformed HTTP. Each gets a
 # 4xx (or the documented answer), httpd keeps serving after every batch, no child crashes,
 # and nothing changes in Redis or MySQL. Requests are written by hand on a socket, so that
-# nothing on the client side repairs them. (POST /alipay/notify/ does not exist yet.)
+# nothing on the client side repairs them. The payment routes (/order/pay/, /order/cancel/,
+# /result/, /alipay/notify/) get the same treatment; their happy paths are in t/alipay/pay.t.
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -14,6 +15,7 @@ use SeckillTest;
 use Shopper;
 use Stampede;
 use Audit;
+use AlipayTest qw(signed_notify form_body);
 
 $SIG{PIPE} = 'IGNORE';
 reset_data();
@@ -265,6 +267,51 @@ subtest 'CSRF token garbage' => sub {
             'the token with blanks around it: not_started', 409);
     }
     still_serving('CSRF tokens');
+};
+
+subtest 'payment routes' => sub {
+    for my $route ('/order/pay/', '/order/cancel/') {
+        for my $id (@bad_ids) {
+            is_4xx(scalar req('POST', "$route$id", [@me]), "POST $route$id", u64_ok($id) ? 404 : 400);
+        }
+        is_4xx(scalar req('GET', "${route}1", [@me]), "GET ${route}1", 405);
+        is_4xx(scalar req('POST', "${route}1", ["Cookie: $cookie"]), "POST ${route}1 without CSRF", 403);
+        is_4xx(scalar req('POST', "${route}1", [$form, "Cookie: $cookie"], 'csrf_token=%zz'),
+            "POST ${route}1 broken form", 400);
+        is_4xx(scalar req('POST', "${route}1", [$form, "Cookie: $cookie"],
+            "csrf_token=$csrf&csrf_token=$csrf"), "POST ${route}1 token twice", 400);
+        is_4xx(scalar req('POST', "${route}1", [$form, @me], 'x=' . ('y' x (1 << 20))),
+            "POST ${route}1 with 1 MB", 413);
+        is_4xx(scalar req('POST', "${route}1", [@me]), "POST ${route}1: nobody's order", 404);
+    }
+    for my $q ('', '?', '?%zz', '?out_trade_no=1&out_trade_no=2', '?out_trade_no=1',
+        '?sign=abc&out_trade_no=1&app_id=1', '?' . ('a=1&' x 3000)) {
+        is_4xx(scalar req('GET', "/result/$q", [@me]), 'GET /result/' . substr($q, 0, 30));
+    }
+    is_4xx(scalar req('POST', '/result/?sign=x', [@me]), 'POST /result/', 405);
+    my $unknown = form_body(signed_notify('1234567890', '1.00'));
+    my @notify = (
+        ['no content type', [], $unknown, 415],
+        ['JSON', ['Content-Type: application/json'], '{"out_trade_no":"1"}', 415],
+        ['multipart', ['Content-Type: multipart/form-data; boundary=x'], "--x--\r\n", 415],
+        ['form-urlencodedx', ['Content-Type: application/x-www-form-urlencodedx'], $unknown, 415],
+        ['empty', [$form], '', 400],
+        ['broken escape', [$form], 'out_trade_no=%zz', 400],
+        ['a NUL', [$form], 'out_trade_no=1%00', 400],
+        ['fields doubled', [$form], "$unknown&out_trade_no=1", 400],
+        ['sign doubled', [$form], "$unknown&sign=x", 400],
+        ['unsigned', [$form], 'out_trade_no=1&trade_status=TRADE_SUCCESS&total_amount=1.00&app_id=1', 400],
+        ['signed, unknown order', [$form], $unknown, 400],
+        ['1 MB', [$form], $unknown . '&pad=' . ('x' x (1 << 20)), 413],
+    );
+    for my $n (@notify) {
+        my ($code, $body) = req('POST', '/alipay/notify/', $n->[1], $n->[2]);
+        is_4xx($code, "notify: $n->[0]", $n->[3]);
+        is($body, 'fail', '  answers fail') if $code != 413;
+    }
+    is_4xx(scalar req('GET', '/alipay/notify/', []), 'GET /alipay/notify/', 405);
+    is_4xx(scalar req('POST', '/alipay/notify/x', [$form], $unknown), 'POST /alipay/notify/x', 404);
+    still_serving('payment routes');
 };
 
 my $after = Audit::snapshot();

@@ -21,6 +21,20 @@ sub write_file {
 my $secret = write_file("$dir/secret", 'x' x 40);
 my $short = write_file("$dir/short", "too short\n");
 my $pem = write_file("$dir/key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+# real keys in every form Alipay's console or openssl hands out
+system("$top/scripts/keys.sh $dir/keys >/dev/null") == 0 or die "scripts/keys.sh failed";
+my $app_key = "$dir/keys/app_private_key.pem";    # PKCS#8
+my $alipay_pub = "$dir/keys/alipay_public_key.pem";
+system("openssl rsa -in $app_key -traditional -out $dir/pkcs1.pem 2>/dev/null") == 0 or die;
+sub raw_base64 {    # the one-line body of a PEM file, as Alipay's console shows keys
+    my ($from, $to) = @_;
+    open(my $in, '<', $from) or die;
+    my $b64 = join '', grep { !/^-----/ } <$in>;
+    $b64 =~ s/\s+//g;
+    return write_file($to, "$b64\n");
+}
+my $raw_private = raw_base64($app_key, "$dir/raw_private.txt");
+my $raw_public = raw_base64($alipay_pub, "$dir/raw_public.txt");
 
 my %valid = (
     SeckillRedis => 'redis://127.0.0.1:6379/0',
@@ -40,8 +54,9 @@ my %valid = (
     SeckillMySQLTimeout => '2',
     SeckillAlipayAppId => '2021000000000000',
     SeckillAlipayGateway => 'https://openapi-sandbox.dl.alipaydev.com/gateway.do',
-    SeckillAlipayAppPrivateKey => $pem,
-    SeckillAlipayPublicKey => $pem,
+    SeckillAlipayAppPrivateKey => $app_key,
+    SeckillAlipayPublicKey => $alipay_pub,
+    SeckillAlipayTimeout => '5000',
     SeckillAlipayNotifyUrl => 'https://shop.example.com/alipay/notify/',
     SeckillAlipayReturnUrl => 'https://shop.example.com/result/',
 );
@@ -65,6 +80,13 @@ sub config_test {
 my ($rc, $out) = config_test();
 is($rc, 0, 'a complete configuration passes apache2 -t') or diag $out;
 like($out, qr/Syntax OK/, 'Syntax OK');
+
+for my $ok ([SeckillAlipayAppPrivateKey => "$dir/pkcs1.pem", 'PKCS#1 PEM'],
+    [SeckillAlipayAppPrivateKey => $raw_private, "raw base64 (Alipay's console)"],
+    [SeckillAlipayPublicKey => $raw_public, "raw base64 (Alipay's console)"]) {
+    my ($rc, $out) = config_test($ok->[0], $ok->[1]);
+    is($rc, 0, "$ok->[0] accepts a key as $ok->[2]") or diag $out;
+}
 
 my @bad = (
     [SeckillRedis => 'http://127.0.0.1:6379', qr/must start with redis:\/\//],
@@ -90,6 +112,10 @@ my @bad = (
     [SeckillAlipayAppPrivateKey => "$dir/missing.pem", qr/does not exist/],
     [SeckillAlipayPublicKey => "$dir/missing.pem", qr/does not exist/],
     [SeckillAlipayNotifyUrl => 'notaurl', qr/not an http\(s\):\/\/ URL/],
+    [SeckillAlipayAppPrivateKey => $alipay_pub, qr/private key/i],
+    [SeckillAlipayAppPrivateKey => $pem, qr/key/i],
+    [SeckillAlipayPublicKey => $secret, qr/public key/i],
+    [SeckillAlipayTimeout => '50', qr/not a whole number from 100/],
 );
 for my $case (@bad) {
     my ($name, $value, $want) = @$case;

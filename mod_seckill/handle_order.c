@@ -60,7 +60,11 @@ int seckill_handle_order(request_rec *r, const char *id_text)
                        !strcmp(o.status, "queued") || !strcmp(o.status, "pending_payment"));
     seckill_v_set_str(v, "created", seckill_iso8601(r->pool, o.created));
     seckill_v_set_str(v, "pay_deadline", seckill_iso8601(r->pool, deadline));
-    seckill_v_set_int(v, "pay_seconds_left", deadline > now ? (long long)(deadline - now) : 0);
+    seckill_v_set_int(v, "pay_seconds_left",
+                      deadline > now && strcmp(o.status, "paid") && strcmp(o.status, "cancelled") &&
+                              strcmp(o.status, "failed")
+                          ? (long long)(deadline - now)
+                          : 0);
     return seckill_respond(r, HTTP_OK, "order", v);
 }
 

@@ -14,6 +14,7 @@ use JSON::PP ();
 use MIME::Base64 qw(encode_base64 decode_base64);
 use POSIX qw(strftime WNOHANG);
 use Time::HiRes qw(sleep time);
+use AlipayTest qw(sign_string uri_escape form_body parse_query);
 
 binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
 my $top = $ENV{SECKILL_TOP} or plan skip_all => 'SECKILL_TOP is not set';
@@ -61,29 +62,7 @@ sub rsa_verify {    # 1 when base64 sig is the pub's signature of the bytes
 
 sub utf8_bytes { my $s = shift; utf8::encode($s) if utf8::is_utf8($s); $s }
 
-# Alipay's sign string: sorted by key, `sign` (and with $skip_type `sign_type`) and empty
-# values left out, values raw.
-sub sign_string {
-    my ($p, $skip_type) = @_;
-    return join '&', map { "$_=$p->{$_}" }
-      grep { $_ ne 'sign' && !($skip_type && $_ eq 'sign_type') && length($p->{$_} // '') }
-      sort keys %$p;
-}
-
-sub uri_escape { my $s = utf8_bytes(shift); $s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord $1)/ge; $s }
-sub form { my $p = shift; join '&', map { uri_escape($_) . '=' . uri_escape($p->{$_}) } sort keys %$p }
-
-sub parse_form {
-    my ($s) = @_;
-    my %p;
-    for my $kv (split /&/, $s // '') {
-        my ($k, $v) = split /=/, $kv, 2;
-        for ($k, $v) { $_ //= ''; tr/+/ /; s/%([0-9A-Fa-f]{2})/chr hex $1/ge }
-        utf8::decode($v);
-        $p{$k} = $v;
-    }
-    return \%p;
-}
+# sign_string, uri_escape, form_body and parse_query: t/lib/AlipayTest.pm
 
 # A request signed by the app (a wrong key when $key says so).
 sub app_request {
@@ -178,7 +157,7 @@ sub api {
     my ($method, $biz, %extra) = @_;
     my $res = $http->post("$base/gateway.do", {
         headers => {'Content-Type' => 'application/x-www-form-urlencoded;charset=utf-8'},
-        content => form(app_request($method, $biz, %extra))});
+        content => form_body(app_request($method, $biz, %extra))});
     is($res->{status}, 200, "$method: HTTP 200");
     my ($name, $text, $sign) = $res->{content} =~ /^\{"(\w+_response)":(\{.*\}),"sign":"([^"]*)"\}$/s
       or return fail("$method: not a signed answer: $res->{content}");
@@ -194,7 +173,7 @@ my $biz = {out_trade_no => $otn, total_amount => '309.00', subject => '扫地机
     product_code => 'FAST_INSTANT_TRADE_PAY',
     time_expire => strftime('%Y-%m-%d %H:%M:%S', localtime(time + 600))};
 
-my $res = $http->get("$base/gateway.do?" . form(app_request('alipay.trade.page.pay', $biz, %pay,
+my $res = $http->get("$base/gateway.do?" . form_body(app_request('alipay.trade.page.pay', $biz, %pay,
     _key => "$tmp/alipay_private_key.pem")));
 my $page = $res->{content};
 utf8::decode($page);
@@ -202,7 +181,7 @@ is($res->{status}, 200, 'page.pay signed with the wrong key: an error page');
 like($page, qr/invalid-signature/, '  invalid-signature');
 unlike($page, qr/付款<\/button>/, '  no pay button');
 
-$res = $http->get("$base/gateway.do?" . form(app_request('alipay.trade.page.pay', $biz, %pay)));
+$res = $http->get("$base/gateway.do?" . form_body(app_request('alipay.trade.page.pay', $biz, %pay)));
 $page = $res->{content};
 utf8::decode($page);
 is($res->{status}, 200, 'page.pay correctly signed: the cashier page');
@@ -223,7 +202,7 @@ $res = $http->post_form("$base/pay", {out_trade_no => $otn});
 is($res->{status}, 302, 'paying redirects');
 my ($ret_base, $ret_q) = split /\?/, $res->{headers}{location} // '', 2;
 is($ret_base, $pay{return_url}, '  to return_url');
-my $ret = parse_form($ret_q);
+my $ret = parse_query($ret_q);
 is($ret->{method}, 'alipay.trade.page.pay.return', '  method alipay.trade.page.pay.return');
 is($ret->{$_->[0]}, $_->[1], "  $_->[0]") for [out_trade_no => $otn], [total_amount => '309.00'],
   [app_id => $APP_ID], [sign_type => 'RSA2'], [charset => 'utf-8'], [version => '1.0'];
@@ -238,7 +217,7 @@ my $t0 = time;
 sleep 0.1 while notifies() < 2 && time - $t0 < 10;
 my @nf = notifies();
 is(scalar @nf, 2, 'notify answered `fail` is retried once, then `success` stops it');
-my @np = map { parse_form(slurp($_)) } @nf;
+my @np = map { parse_query(slurp($_)) } @nf;
 my $np = $np[1];
 is($np->{notify_id}, $np[0]{notify_id}, '  the retry is the same notify');
 ok($np->{$_}, "  notify has $_") for qw(notify_time notify_type notify_id app_id charset version
@@ -287,7 +266,7 @@ is($r->{trade_status}, 'TRADE_CLOSED', '  fully refunded: TRADE_CLOSED');
 is("$r->{code} $r->{sub_code}", '40004 ACQ.TRADE_NOT_EXIST', 'query of an unknown trade: ACQ.TRADE_NOT_EXIST');
 
 my $otn2 = $otn . 'B';
-$res = $http->get("$base/gateway.do?" . form(app_request('alipay.trade.page.pay',
+$res = $http->get("$base/gateway.do?" . form_body(app_request('alipay.trade.page.pay',
     {%$biz, out_trade_no => $otn2, total_amount => '0.01'}, %pay)));
 is($res->{status}, 200, 'a second trade shown');
 ($name, $text, $r) = api('alipay.trade.refund', {out_trade_no => $otn2, refund_amount => '0.01'});
@@ -312,13 +291,13 @@ my $h = $json->decode($res->{content});
 ok($h->{success}, 'POST /test/notify re-sends the last notify, answered success');
 my @all = notifies();
 is(scalar @all, 3, '  it arrived');
-my $replay = parse_form(slurp($all[-1]));
+my $replay = parse_query(slurp($all[-1]));
 is($replay->{notify_id}, $np->{notify_id}, '  the same notify_id');
 is($replay->{sign}, $np->{sign}, '  and sign');
 
 $res = $http->post_form("$base/test/notify", {out_trade_no => $otn, 'set.total_amount' => '0.01',
     resign => 0});
-$replay = parse_form(slurp((notifies())[-1]));
+$replay = parse_query(slurp((notifies())[-1]));
 is($replay->{total_amount}, '0.01', 'a forged replay (resign=0)');
 ok(!rsa_verify($alipay_pub, utf8_bytes(sign_string($replay, 1)), $replay->{sign}),
     '  does not verify');

@@ -20,6 +20,7 @@
 #include "redis_pool.h"
 #include "respond.h"
 #include "runtime.h"
+#include "stats.h"
 #include "templates.h"
 
 /* Virtual hosts that inherit every resource-defining setting share the main runtime. */
@@ -82,6 +83,7 @@ static int seckill_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    seckill_stats_init(s);
     ap_add_version_component(pconf, "mod_seckill/0.1");
     return OK;
 }

@@ -159,6 +159,7 @@ static void seckill_register_hooks(apr_pool_t *p)
     ap_hook_child_init(seckill_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_ping_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(seckill_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(seckill) = {

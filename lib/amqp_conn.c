@@ -461,6 +461,30 @@ seckill_amqp_result seckill_amqp_publish(seckill_amqp *a, const char *routing_ke
     return seckill_amqp_publish_all(a, &m, 1);
 }
 
+/* ---- queue depth ------------------------------------------------------------------------- */
+
+seckill_amqp_result seckill_amqp_queue_depth(seckill_amqp *a, const char *queue,
+                                             long long *messages, long long *consumers)
+{
+    amqp_queue_declare_ok_t *ok;
+    amqp_rpc_reply_t r;
+    if (a->broken)
+        return SECKILL_AMQP_LOST;
+    ok = amqp_queue_declare(a->conn, CHANNEL, amqp_cstring_bytes(queue), 1, 0, 0, 0,
+                            amqp_empty_table);
+    if (!ok) {
+        r = amqp_get_rpc_reply(a->conn);
+        check_reply(a, r, queue);
+        /* the broker closed the channel (no such queue): refused, not a lost server */
+        return r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION ? SECKILL_AMQP_NACK
+                                                              : SECKILL_AMQP_LOST;
+    }
+    *messages = ok->message_count;
+    *consumers = ok->consumer_count;
+    amqp_maybe_release_buffers(a->conn);
+    return SECKILL_AMQP_OK;
+}
+
 /* ---- consume ----------------------------------------------------------------------------- */
 
 seckill_amqp_result seckill_amqp_consume(seckill_amqp *a, const char *queue, int prefetch)

@@ -78,6 +78,12 @@ seckill_amqp_result seckill_amqp_publish_all(seckill_amqp *a, const seckill_amqp
  * under a second, so none waits long behind another). Returns a static routing key. */
 const char *seckill_amqp_delay_route(long long delay_ms, long *expiration_ms);
 
+/* Ready messages (not counting unacked ones) and consumers of an existing queue, by a passive
+ * queue.declare. OK; NACK when the broker refused (no such queue: it closes the channel, so the
+ * connection is broken); LOST when the connection failed. */
+seckill_amqp_result seckill_amqp_queue_depth(seckill_amqp *a, const char *queue,
+                                             long long *messages, long long *consumers);
+
 /* ---- consuming (the worker) ----
  * A connection that consumes should not also publish: a publish waiting for its confirm would
  * have to step over deliveries. The worker opens one connection of each kind per thread. */

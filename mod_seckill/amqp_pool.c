@@ -3,6 +3,7 @@
 #include "apr_strings.h"
 
 #include "runtime.h"
+#include "stats.h"
 
 typedef struct {
     const seckill_endpoint *ep;
@@ -57,5 +58,40 @@ seckill_conn_result seckill_amqp_publish_confirmed(request_rec *r, const char *r
                                                    const char *body, size_t len)
 {
     publish_job job = {routing_key, body, len};
-    return seckill_conn_run(r, seckill_conf(r->server)->rt->amqp, publish, &job);
+    seckill_conn_result res = seckill_conn_run(r, seckill_conf(r->server)->rt->amqp, publish, &job);
+    if (res != SECKILL_CONN_OK)
+        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
+    return res;
+}
+
+typedef struct {
+    const char *const *queues;
+    int n;
+    long long *messages, *consumers;
+} depth_job;
+
+static seckill_conn_result depths(request_rec *r, void *conn, void *baton)
+{
+    depth_job *job = baton;
+    for (int i = 0; i < job->n; i++) {
+        switch (
+            seckill_amqp_queue_depth(conn, job->queues[i], &job->messages[i], &job->consumers[i])) {
+        case SECKILL_AMQP_OK:
+            continue;
+        case SECKILL_AMQP_LOST:
+            return SECKILL_CONN_LOST;
+        default:
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK1103: amqp: queue %s: %s",
+                          job->queues[i], seckill_amqp_error(conn));
+            return SECKILL_CONN_BROKEN;
+        }
+    }
+    return SECKILL_CONN_OK;
+}
+
+seckill_conn_result seckill_amqp_queue_depths(request_rec *r, const char *const *queues, int n,
+                                              long long *messages, long long *consumers)
+{
+    depth_job job = {queues, n, messages, consumers};
+    return seckill_conn_run(r, seckill_conf(r->server)->rt->amqp, depths, &job);
 }

@@ -14,5 +14,9 @@ seckill_conn_pool *seckill_amqp_pool_create(apr_pool_t *pchild, server_rec *s,
  * time (that connection is dropped); UNAVAILABLE when no connection could be had. */
 seckill_conn_result seckill_amqp_publish_confirmed(request_rec *r, const char *routing_key,
                                                    const char *body, size_t len);
+/* Ready messages and consumers of each of n queues (passive declares, for the status page):
+ * SECKILL_CONN_OK when every one answered. */
+seckill_conn_result seckill_amqp_queue_depths(request_rec *r, const char *const *queues, int n,
+                                              long long *messages, long long *consumers);
 
 #endif

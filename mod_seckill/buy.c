@@ -16,6 +16,7 @@
 #include "redis_pool.h"
 #include "runtime.h"
 #include "slot.h"
+#include "stats.h"
 
 #define QUANTITY 1
 #define MARKER_TTL 86400
@@ -247,6 +248,7 @@ static seckill_buy_code publish(request_rec *r, buy_job *j)
                       ", user %s) was neither published nor "
                       "revoked: one unit is held until an operator restores it",
                       j->oid, (apr_int64_t)j->pid, j->user);
+        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNREVOKED);
         return SECKILL_BUY_UNAVAILABLE;
     }
     if (j->code == 0)

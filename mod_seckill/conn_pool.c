@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "stats.h"
 
 #define ACQUIRE_TIMEOUT apr_time_from_sec(2)
 #define IDLE_TTL apr_time_from_sec(60)
@@ -24,7 +25,12 @@ struct seckill_conn_pool {
     seckill_conn_open_fn open;
     seckill_conn_close_fn close;
     void *params;
+    seckill_pool_stats *stats; /* this child's numbers on the status page, set on first use */
 };
+
+/* Moves one of the pool's numbers on the status page (stats.h). */
+#define COUNT(cp, field, d)                                                                        \
+    SECKILL_POOL_STAT(__atomic_load_n(&(cp)->stats, __ATOMIC_RELAXED), field, d)
 
 /* One pooled connection; `uses` tells a fresh connection from one that may have gone stale
  * in the pool while its server restarted. Outlives requests, so it is malloc'd. */
@@ -54,6 +60,7 @@ static apr_status_t construct(void **res, void *params, apr_pool_t *p)
     if (!conn) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, cp->s, "SK0201: %s: cannot connect: %s", cp->name,
                      err);
+        COUNT(cp, connect_errors, 1);
         return APR_EGENERAL;
     }
     pc = calloc(1, sizeof *pc);
@@ -65,12 +72,15 @@ static apr_status_t construct(void **res, void *params, apr_pool_t *p)
     pc->conn = conn;
     pc->epoch = __atomic_load_n(&cp->epoch, __ATOMIC_ACQUIRE);
     *res = pc;
+    COUNT(cp, open, 1);
+    COUNT(cp, connects, 1);
     return APR_SUCCESS;
 }
 
 static apr_status_t destruct(void *res, void *params, apr_pool_t *p)
 {
     pooled *pc = res;
+    COUNT(pc->pool, open, -1);
     pc->pool->close(pc->conn);
     free(pc);
     return APR_SUCCESS;
@@ -104,6 +114,7 @@ static apr_status_t release_holds(void *data)
     request_holds *rh = data;
     for (int i = 0; i < MAX_POOLS_PER_REQUEST; i++)
         if (rh->h[i].held) {
+            COUNT(rh->h[i].pool, in_use, -1);
             apr_reslist_release(rh->h[i].pool->list, rh->h[i].held);
             rh->h[i].held = NULL;
         }
@@ -135,8 +146,10 @@ static apr_status_t acquire(seckill_conn_pool *cp, pooled **out)
         if (rv != APR_SUCCESS)
             return rv;
         *out = res;
+        COUNT(cp, in_use, 1);
         if ((*out)->epoch >= __atomic_load_n(&cp->epoch, __ATOMIC_ACQUIRE))
             return APR_SUCCESS;
+        COUNT(cp, in_use, -1);
         apr_reslist_invalidate(cp->list, res);
     }
     return APR_EGENERAL;
@@ -146,7 +159,11 @@ static void lost(seckill_conn_pool *cp, pooled *pc)
 {
     unsigned long seen = pc->epoch;
     /* the first thread to see a loss of this epoch moves the pool on; the others find it done */
-    __atomic_compare_exchange_n(&cp->epoch, &seen, seen + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    if (__atomic_compare_exchange_n(&cp->epoch, &seen, seen + 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        COUNT(cp, epochs, 1);
+    COUNT(cp, lost, 1);
+    COUNT(cp, in_use, -1);
     apr_reslist_invalidate(cp->list, pc);
 }
 
@@ -156,6 +173,8 @@ seckill_conn_result seckill_conn_run(request_rec *r, seckill_conn_pool *cp,
     hold *h;
     if (!cp || !(h = hold_for(r, cp)))
         return SECKILL_CONN_UNAVAILABLE;
+    if (!__atomic_load_n(&cp->stats, __ATOMIC_RELAXED))
+        __atomic_store_n(&cp->stats, seckill_stats_pool(r, cp->name), __ATOMIC_RELAXED);
     /* A loss makes every older connection go (see acquire), so the retry runs on a new one;
      * that one failing too means the server is really down. */
     for (int attempt = 0; attempt < 3; attempt++) {
@@ -172,6 +191,7 @@ seckill_conn_result seckill_conn_run(request_rec *r, seckill_conn_pool *cp,
         fresh = h->held->uses++ == 0;
         res = work(r, h->held->conn, baton);
         if (res == SECKILL_CONN_BROKEN) {
+            COUNT(cp, in_use, -1);
             apr_reslist_invalidate(cp->list, h->held);
             h->held = NULL;
             return SECKILL_CONN_FAIL;

@@ -8,11 +8,13 @@
 #include "form.h"
 #include "identity.h"
 #include "respond.h"
+#include "stats.h"
 
 #define BUY_BODY_MAX 4096
 
 static int refuse(request_rec *r, int status, const char *code, const char *msg)
 {
+    seckill_stats_add(r, seckill_stat_of_refusal(status));
     return seckill_respond_error(r, status, code, msg);
 }
 
@@ -39,6 +41,7 @@ int seckill_handle_buy(request_rec *r, const char *id_text)
         return refuse(r, HTTP_FORBIDDEN, "forbidden", "页面已过期，请刷新后重试");
 
     seckill_buy(r, user, pid, &res);
+    seckill_stats_add(r, SECKILL_STAT_OF_BUY(res.code));
 
     v = seckill_v_obj(r->pool);
     seckill_v_set_bool(v, "ok", res.code == SECKILL_BUY_OK);

@@ -7,6 +7,7 @@
 #include "listing.h"
 #include "respond.h"
 #include "slot.h"
+#include "stats.h"
 
 /* The query may hold only slot=H, once. NULL ok (slot left as is), else the message. */
 static const char *parse_query(request_rec *r, int *slot)
@@ -44,7 +45,11 @@ int seckill_handle_listing(request_rec *r)
     }
     if ((bad = parse_query(r, &slot)) != NULL)
         return seckill_respond_error(r, HTTP_BAD_REQUEST, "bad_request", bad);
-    if ((rc = seckill_listing_load(r, now, slot, &l)) != OK)
+    rc = seckill_listing_load(r, now, slot, &l);
+    seckill_stats_add(r, rc != OK      ? SECKILL_STAT_LISTING_UNAVAILABLE
+                         : l.cache_hit ? SECKILL_STAT_LISTING_HIT
+                                       : SECKILL_STAT_LISTING_MISS);
+    if (rc != OK)
         return seckill_respond_error(r, rc, "unavailable", "系统繁忙，请稍后再试");
     apr_table_setn(r->headers_out, "X-Seckill-Cache", l.cache_hit ? "hit" : "miss");
     view = seckill_listing_view(r, now, slot, &l);

@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "payment.h"
 #include "respond.h"
+#include "stats.h"
 
 #define FORM_BODY_MAX 4096
 /* Alipay's notifies are 1-2 KB; fund_bill_list and a long subject stay far below this. */
@@ -160,6 +161,29 @@ int seckill_handle_result(request_rec *r)
     return seckill_respond(r, HTTP_OK, "pay_result", v);
 }
 
+static seckill_stat notify_stat(seckill_notify_outcome o)
+{
+    switch (o) {
+    case SECKILL_NOTIFY_PAID:
+        return SECKILL_STAT_NOTIFY_PAID;
+    case SECKILL_NOTIFY_REPLAY:
+        return SECKILL_STAT_NOTIFY_REPLAY;
+    case SECKILL_NOTIFY_NOT_PAID:
+        return SECKILL_STAT_NOTIFY_NOT_PAID;
+    case SECKILL_NOTIFY_REFUNDED:
+        return SECKILL_STAT_NOTIFY_LATE_REFUND;
+    case SECKILL_NOTIFY_REFUND_PENDING:
+        return SECKILL_STAT_NOTIFY_REFUND_FAILED;
+    case SECKILL_NOTIFY_MISMATCH:
+    case SECKILL_NOTIFY_UNKNOWN_ORDER:
+        return SECKILL_STAT_NOTIFY_MISMATCH;
+    case SECKILL_NOTIFY_UNAVAILABLE:
+        return SECKILL_STAT_NOTIFY_UNAVAILABLE;
+    default: /* forged, malformed */
+        return SECKILL_STAT_NOTIFY_REFUSED;
+    }
+}
+
 int seckill_handle_notify(request_rec *r)
 {
     seckill_form_pair *params;
@@ -180,6 +204,7 @@ int seckill_handle_notify(request_rec *r)
     } else {
         o = seckill_notify_handle(r, params, n);
     }
+    seckill_stats_add(r, notify_stat(o));
     ack = seckill_notify_acknowledged(o);
     /* Alipay reads only the body; the status tells everyone else what happened */
     r->status = ack ? HTTP_OK

@@ -13,6 +13,8 @@ int seckill_handle_buy(request_rec *r, const char *id_text);
 int seckill_handle_order(request_rec *r, const char *id_text);
 /* GET /orders/: the shopper's orders, newest first */
 int seckill_handle_orders(request_rec *r);
+/* SetHandler seckill-status: counters, pools, queues (?auto, ?prometheus, HTML, JSON) */
+int seckill_status_handler(request_rec *r);
 
 /* POST /order/pay/{order_id}: 302 to Alipay's cashier for the shopper's unpaid order */
 int seckill_handle_pay(request_rec *r, const char *id_text);

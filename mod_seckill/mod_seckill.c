@@ -21,6 +21,7 @@
 #include "redis_pool.h"
 #include "respond.h"
 #include "runtime.h"
+#include "stats.h"
 #include "templates.h"
 
 /* Virtual hosts that inherit every resource-defining setting share the main runtime. */
@@ -89,6 +90,7 @@ static int seckill_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    seckill_stats_init(s);
     ap_add_version_component(pconf, "mod_seckill/0.1");
     return OK;
 }
@@ -172,6 +174,7 @@ static void seckill_register_hooks(apr_pool_t *p)
     ap_hook_child_init(seckill_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_ping_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(seckill_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(seckill) = {

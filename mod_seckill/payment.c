@@ -206,3 +206,39 @@ int seckill_pay_result(request_rec *r, const char *user, const seckill_form_pair
         return OK;
     }
 }
+
+typedef struct {
+    long long n;
+} count_job;
+
+static seckill_conn_result pending_refunds(request_rec *r, void *conn, void *baton)
+{
+    count_job *j = baton;
+    char err[256];
+    MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_REFUNDS_PENDING, err, sizeof err);
+    MYSQL_BIND out;
+    int rc;
+    if (!st) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0917: mysql: %s", err);
+        return seckill_mysql_check(seckill_db_prepare_errno(conn));
+    }
+    seckill_mysql_bind(&out, MYSQL_TYPE_LONGLONG, &j->n, 0);
+    if (mysql_stmt_execute(st) || mysql_stmt_bind_result(st, &out)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0918: mysql: %s", mysql_stmt_error(st));
+        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+    }
+    rc = mysql_stmt_fetch(st);
+    if (rc != 0 && rc != MYSQL_DATA_TRUNCATED)
+        j->n = 0;
+    mysql_stmt_free_result(st);
+    return SECKILL_CONN_OK;
+}
+
+int seckill_pay_pending_refunds(request_rec *r, long long *n)
+{
+    count_job j = {0};
+    if (seckill_mysql_run(r, pending_refunds, &j) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    *n = j.n;
+    return OK;
+}

@@ -33,4 +33,8 @@ int seckill_pay_result(request_rec *r, const char *user, const seckill_form_pair
  * HTTP_SERVICE_UNAVAILABLE. */
 int seckill_pay_refund_state(request_rec *r, apr_uint64_t order_id, int *state);
 
+/* How many late payments wait for their refund (seckill_refunds status 0): the status page's
+ * gauge. OK or HTTP_SERVICE_UNAVAILABLE. */
+int seckill_pay_pending_refunds(request_rec *r, long long *n);
+
 #endif

@@ -284,6 +284,18 @@ is($pending->[1], 1, '  one failed attempt');
 like($pending->[2], qr/ACQ.TRADE_NOT_EXIST/, "  with Alipay's reason");
 ok(log_count(qr/SK0922: order $o6 .*for an operator/) >= 1, '  and a log line for the operator');
 
+# ---- the status page counts every notify and shows the refund waiting for an operator ----
+my $auto = LWP::UserAgent->new->get(Shopper->new(anonymous => 1)->base . '/seckill-status?auto');
+is($auto->code, 200, 'the status page');
+my %st = $auto->decoded_content =~ /^(\w+): (\S+)$/mg;
+is($st{PendingRefunds}, 1, '  one late payment waits for its refund (from MySQL)');
+cmp_ok($st{NotifiesPaid}, '>=', 2, '  notifies that paid an order counted');
+cmp_ok($st{NotifiesRefused}, '>=', 8, '  forged and malformed notifies counted');
+cmp_ok($st{NotifiesMismatch}, '>=', 3, '  mismatching ones counted');
+cmp_ok($st{NotifiesLateRefund}, '>=', 2, '  late payments refunded counted');
+cmp_ok($st{NotifiesRefundFailed}, '>=', 1, '  the failed refund counted');
+cmp_ok($st{NotifiesNotPaid}, '>=', 1, '  WAIT_BUYER_PAY counted');
+
 # ---- another shopper's order ids ----
 for my $path ("/order/$o1", "/order/$o3") {
     ($res) = $bob->get_json($path);

@@ -9,5 +9,8 @@
 /* *value gets the decoded field (NULL when absent or when the body is not a urlencoded
  * form). OK, HTTP_REQUEST_ENTITY_TOO_LARGE or HTTP_BAD_REQUEST. */
 int seckill_form_field(request_rec *r, const char *name, apr_size_t max_bytes, const char **value);
+/* The whole body (NUL-terminated, *len bytes) into *body. OK, HTTP_REQUEST_ENTITY_TOO_LARGE
+ * or HTTP_BAD_REQUEST. */
+int seckill_body_read(request_rec *r, apr_size_t max_bytes, char **body, apr_size_t *len);
 
 #endif

@@ -13,5 +13,7 @@ int seckill_handle_buy(request_rec *r, const char *id_text);
 int seckill_handle_order(request_rec *r, const char *id_text);
 /* GET /orders/: the shopper's orders, newest first */
 int seckill_handle_orders(request_rec *r);
+/* SetHandler seckill-admin: product and order management (handle_admin.c) */
+int seckill_admin_handler(request_rec *r);
 
 #endif

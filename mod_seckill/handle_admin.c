@@ -195,6 +195,8 @@ static int json_input(request_rec *r, const char *body, size_t len, seckill_prod
     size_t used;
     if (!tok)
         return HTTP_INTERNAL_SERVER_ERROR;
+    /* RFC 8259 only: no trailing commas, single quotes or bare words */
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     o = json_tokener_parse_ex(tok, body, (int)len);
     used = (size_t)json_tokener_get_parse_end(tok);
     json_tokener_free(tok);

@@ -5,6 +5,7 @@ use strict;
 use warnings FATAL => 'all';
 use utf8;
 use Test::More;
+binmode(Test::More->builder->$_, ":encoding(UTF-8)") for qw(output failure_output todo_output);
 use Apache::Test ();
 use Apache::TestRequest ();
 use SeckillTest;

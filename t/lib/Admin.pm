@@ -9,6 +9,8 @@ use HTTP::Request ();
 use HTTP::Request::Common qw(POST);
 use JSON::PP ();
 use Apache::TestRequest ();
+use IO::Socket::INET ();
+use MIME::Base64 qw(encode_base64);
 
 our $USER = 'admin';
 our $PASSWORD = 'admin-test-password';
@@ -85,6 +87,36 @@ sub post_form {
     my $csrf = exists $opt{csrf} ? $opt{csrf} : $self->csrf;
     push @f, csrf_token => $csrf if defined $csrf;
     return $self->{ua}->request(POST("$self->{base}$path", \@f, Accept => 'text/html'));
+}
+
+# Raw bytes on a socket (nothing on the client side repairs or limits them), with the admin's
+# credentials and token: method, path, extra header lines, body. Returns (status, body);
+# status 0 when the server closed without an answer.
+sub raw {
+    my ($self, $method, $path, $headers, $body) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    my ($host, $port) = $self->{base} =~ m{//([^:/]+):(\d+)};
+    my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Timeout => 10)
+      or die "connect: $!";
+    my @h = ("$method $path HTTP/1.1", "Host: $host:$port", 'Connection: close',
+        'Accept: application/json', 'X-CSRF-Token: ' . $self->csrf,
+        'Authorization: Basic ' . encode_base64("$USER:$PASSWORD", ''), @{$headers // []});
+    push @h, 'Content-Length: ' . length($body)
+      if defined $body && !grep { /^(Content-Length|Transfer-Encoding):/i } @h;
+    my $msg = join("\r\n", @h) . "\r\n\r\n" . ($body // '');
+    for (my $off = 0; $off < length $msg;) {
+        my $n = syswrite($s, $msg, 65536, $off);
+        last unless $n;    # the server may answer and close before reading it all
+        $off += $n;
+    }
+    shutdown($s, 1);
+    local $/;
+    my $res = eval { local $SIG{ALRM} = sub { die "timeout\n" }; alarm 15; my $r = <$s>; alarm 0; $r }
+      // '';
+    close $s;
+    my ($code) = $res =~ m{\AHTTP/1\.\d (\d{3})};
+    my ($content) = $res =~ /\r\n\r\n(.*)\z/s;
+    return ($code // 0, $content // '');
 }
 
 1;

@@ -71,6 +71,10 @@ static route route_of(request_rec *r, const char **base, const char **id)
 /* Every view carries the admin's base, user and CSRF token (pages put it in their forms). */
 static int render(admin_req *a, int status, const char *tmpl, seckill_value *v)
 {
+    /* the admin's forms are never framed by another site (clickjacking) */
+    apr_table_setn(a->r->headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(a->r->headers_out, "Content-Security-Policy", "frame-ancestors 'none'");
+    apr_table_setn(a->r->headers_out, "Referrer-Policy", "same-origin");
     seckill_v_set_str(v, "base", a->base);
     seckill_v_set_str(v, "admin_user", a->r->user);
     seckill_v_set_str(v, "csrf_token", seckill_admin_csrf_token(a->r));

@@ -45,6 +45,8 @@ subtest 'the admin is in' => sub {
     unlike($res->decoded_content, qr{https?://(?!127\.0\.0\.1|localhost)[^"]+\.(?:css|js)}, 'no CDN');
     like($res->decoded_content, qr/name="viewport"/, 'made for phones too');
     like($res->header('Content-Type'), qr{text/html}, 'HTML for a browser');
+    is($res->header('X-Frame-Options'), 'DENY', 'never in a frame');
+    is($res->header('Cache-Control'), 'no-store', 'never cached');
     my $plain = $admin->ua->get($admin->base . '/admin', Accept => 'text/html');
     is($plain->code, 301, '/admin redirects ...');
     like($plain->header('Location') // '', qr{/admin/$}, '... to /admin/');

@@ -59,6 +59,41 @@ static const char *const query_text[SECKILL_Q__COUNT] = {
     [SECKILL_Q_REFUND_FAILED] = "UPDATE seckill_refunds SET attempts = attempts + 1,"
                                 " last_error = ? WHERE order_id = ? AND status = 0",
     [SECKILL_Q_REFUNDS_PENDING] = "SELECT COUNT(*) FROM seckill_refunds WHERE status = 0",
+    /* Filters are bound as NULL when not given: one plan, no SQL built from input. */
+    [SECKILL_Q_ADMIN_PRODUCTS] =
+        "SELECT p.id, p.name, p.image, p.base_price, p.seckill_price, p.stock,"
+        " CAST(p.stock + COALESCE((SELECT SUM(o.quantity) FROM seckill_orders o"
+        "   WHERE o.goods_id = p.id AND o.status <> 2), 0) AS SIGNED),"
+        " p.status, p.seckill_start_time, p.seckill_end_time, p.create_time, p.update_time"
+        " FROM seckill_products p"
+        " WHERE (? IS NULL OR p.status = ?)"
+        " AND (? IS NULL OR p.seckill_start_time >= ?) AND (? IS NULL OR p.seckill_start_time < ?)"
+        " AND (? IS NULL OR p.name LIKE ?)"
+        " ORDER BY p.seckill_start_time DESC, p.id DESC LIMIT ? OFFSET ?",
+    [SECKILL_Q_ADMIN_PRODUCT] =
+        "SELECT p.id, p.name, p.image, p.base_price, p.seckill_price, p.stock,"
+        " CAST(p.stock + COALESCE((SELECT SUM(o.quantity) FROM seckill_orders o"
+        "   WHERE o.goods_id = p.id AND o.status <> 2), 0) AS SIGNED),"
+        " p.status, p.seckill_start_time, p.seckill_end_time, p.create_time, p.update_time"
+        " FROM seckill_products p WHERE p.id = ?",
+    [SECKILL_Q_ADMIN_PRODUCT_LOCK] = "SELECT stock, seckill_start_time FROM seckill_products"
+                                     " WHERE id = ? FOR UPDATE",
+    [SECKILL_Q_ADMIN_PRODUCT_SOLD] = "SELECT CAST(COALESCE(SUM(quantity), 0) AS SIGNED)"
+                                     " FROM seckill_orders WHERE goods_id = ? AND status <> 2",
+    [SECKILL_Q_ADMIN_PRODUCT_INSERT] =
+        "INSERT INTO seckill_products (name, image, base_price, seckill_price, stock,"
+        " seckill_start_time, seckill_end_time, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [SECKILL_Q_ADMIN_PRODUCT_UPDATE] =
+        "UPDATE seckill_products SET name = ?, image = ?, base_price = ?, seckill_price = ?,"
+        " stock = stock + ?, seckill_start_time = ?, seckill_end_time = ?, status = ?"
+        " WHERE id = ? AND stock + ? >= 0",
+    [SECKILL_Q_ADMIN_ORDERS] =
+        "SELECT id, user_id, goods_id, goods_name, seckill_price, quantity, total_amount, status,"
+        " create_time, pay_time, cancel_time FROM seckill_orders"
+        " WHERE (? IS NULL OR status = ?) AND (? IS NULL OR goods_id = ?)"
+        " AND (? IS NULL OR user_id = ?)"
+        " AND (? IS NULL OR create_time >= ?) AND (? IS NULL OR create_time < ?)"
+        " ORDER BY create_time DESC, id DESC LIMIT ? OFFSET ?",
 };
 
 seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,

@@ -49,6 +49,23 @@ typedef enum {
     SECKILL_Q_REFUND_FAILED,
     /* how many payments wait for a refund */
     SECKILL_Q_REFUNDS_PENDING,
+    /* admin: products with optional filters, each `? IS NULL OR ...` (status, start-time
+     * window, name LIKE), newest start first, LIMIT ? OFFSET ?; columns as PRODUCTS_IN_WINDOW
+     * plus create_time, update_time */
+    SECKILL_Q_ADMIN_PRODUCTS,
+    /* admin: one product, the columns of ADMIN_PRODUCTS */
+    SECKILL_Q_ADMIN_PRODUCT,
+    /* admin: stock and start time of one product, the row locked (FOR UPDATE) for an edit */
+    SECKILL_Q_ADMIN_PRODUCT_LOCK,
+    /* admin: units of a product in orders not cancelled */
+    SECKILL_Q_ADMIN_PRODUCT_SOLD,
+    /* admin: a new product (name, image, prices, stock, start, end, status) */
+    SECKILL_Q_ADMIN_PRODUCT_INSERT,
+    /* admin: every field of a product, stock moved by ? (guarded: never below 0) */
+    SECKILL_Q_ADMIN_PRODUCT_UPDATE,
+    /* admin: orders with optional filters (status, product, user, create-time window),
+     * newest first, LIMIT ? OFFSET ? */
+    SECKILL_Q_ADMIN_ORDERS,
     SECKILL_Q__COUNT
 } seckill_query;
 

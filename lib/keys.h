@@ -28,6 +28,9 @@
 /* a fresh random stamp set with every write to the bitmap: mirrors re-read the bitmap
  * only when it changed (a stamp, not a counter, so a flushed Redis never repeats one) */
 #define SECKILL_KEY_BLOOM_VERSION "seckill:bloom:version"
+/* hash: admin edit id -> stock after it (lua/stock_adjust.lua), so a stock edit retried
+ * after a lost connection is applied once */
+#define SECKILL_KEY_EDITS "seckill:edits:{p%lld}"
 /* scheduler leadership: SET NX PX with the holder's id */
 #define SECKILL_KEY_LEADER "seckill:scheduler:leader"
 

@@ -34,6 +34,11 @@ static int read_body(request_rec *r, apr_size_t max, char **out, apr_size_t *len
     return OK;
 }
 
+int seckill_body_read(request_rec *r, apr_size_t max_bytes, char **body, apr_size_t *len)
+{
+    return read_body(r, max_bytes, body, len);
+}
+
 int seckill_form_field(request_rec *r, const char *name, apr_size_t max_bytes, const char **value)
 {
     const char *ct = apr_table_get(r->headers_in, "Content-Type");

@@ -24,5 +24,7 @@ int seckill_handle_cancel(request_rec *r, const char *id_text);
 int seckill_handle_result(request_rec *r);
 /* POST /alipay/notify/: Alipay's notify_url */
 int seckill_handle_notify(request_rec *r);
+/* SetHandler seckill-admin: product and order management (handle_admin.c) */
+int seckill_admin_handler(request_rec *r);
 
 #endif

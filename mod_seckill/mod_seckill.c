@@ -43,6 +43,8 @@ static const char *build_runtime(apr_pool_t *p, seckill_server_conf *c)
         err = seckill_lua_load(p, c->lua_dir, "order_revoke", &rt->order_revoke);
     if (!err)
         err = seckill_lua_load(p, c->lua_dir, "order_restore", &rt->order_restore);
+    if (!err)
+        err = seckill_lua_load(p, c->lua_dir, "stock_adjust", &rt->stock_adjust);
     if (err)
         return err;
     c->rt = rt;
@@ -175,6 +177,7 @@ static void seckill_register_hooks(apr_pool_t *p)
     ap_hook_handler(seckill_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_ping_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(seckill_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(seckill) = {

@@ -31,7 +31,11 @@ static int send_json(request_rec *r, const seckill_value *view)
 
 int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value *view)
 {
-    int json = seckill_wants_json(r);
+    return seckill_respond_as(r, status, tmpl, view, seckill_wants_json(r));
+}
+
+int seckill_respond_as(request_rec *r, int status, const char *tmpl, seckill_value *view, int json)
+{
     r->status = status;
     apr_table_mergen(r->headers_out, "Vary", "Accept");
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");

@@ -12,6 +12,8 @@ int seckill_wants_json(const request_rec *r);
 /* Sends view with the given HTTP status as JSON or through template tmpl. Returns what a
  * handler returns (OK once a body was sent). */
 int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value *view);
+/* The same with the choice made by the caller (json 1: JSON, 0: the template). */
+int seckill_respond_as(request_rec *r, int status, const char *tmpl, seckill_value *view, int json);
 /* An error answer: code is the stable machine-readable word, msg the shopper's message. */
 int seckill_respond_error(request_rec *r, int status, const char *code, const char *msg);
 

@@ -19,6 +19,7 @@ struct seckill_runtime {
     seckill_lua_script buy;
     seckill_lua_script order_revoke;
     seckill_lua_script order_restore; /* the shopper's cancel: the timeout's own script */
+    seckill_lua_script stock_adjust; /* the admin's stock edits */
     /* per child */
     seckill_conn_pool *redis;
     seckill_conn_pool *mysql;

@@ -17,6 +17,8 @@ packages=(
     redis-server redis-tools mariadb-server mariadb-client rabbitmq-server
     # tests and tools of the scripts
     libapache2-mod-perl2 libwww-perl wrk procps util-linux curl
+    # htpasswd, for the admin's demo credentials (make run)
+    apache2-utils
     # the local Alipay stand-in (tools/alipay_standin.py) and the keys it signs with
     python3 openssl
 )

@@ -37,4 +37,7 @@ if [ ! -s "$D$etc/secret" ]; then
     (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$D$etc/secret")
     say "generated $etc/secret (mode 600)"
 fi
+if [ ! -e "$D$etc/admin.htpasswd" ]; then
+    say "the admin (/admin/) needs its users: htpasswd -cB $etc/admin.htpasswd admin"
+fi
 say "done. Next: a2enmod seckill && apachectl -t && apachectl graceful; run $sbin/seckill-worker -c $etc/seckill-worker.conf"

@@ -41,6 +41,22 @@ ensure_secret() {
     fi
 }
 
+# Demo credentials of the admin (/admin/): one user with a random password, made once (the
+# password is kept beside the htpasswd file, readable by its owner only, to print it again).
+ADMIN_USER=${SECKILL_ADMIN_USER:-admin}
+ADMIN_PASSWORD_FILE=$SECKILL_RUN_DIR/admin.password
+ensure_admin() {
+    if [ ! -s "$SECKILL_ADMIN_HTPASSWD" ] || [ ! -s "$ADMIN_PASSWORD_FILE" ]; then
+        command -v htpasswd >/dev/null || { echo "run: htpasswd missing (apt-get install apache2-utils)" >&2; exit 1; }
+        (umask 077 && head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$ADMIN_PASSWORD_FILE")
+        htpasswd -ciB "$SECKILL_ADMIN_HTPASSWD" "$ADMIN_USER" <"$ADMIN_PASSWORD_FILE" 2>/dev/null
+        # httpd's children read it after dropping root
+        if [ "$(id -u)" = 0 ]; then chgrp "$SECKILL_HTTP_GROUP" "$SECKILL_ADMIN_HTPASSWD"; fi
+        chmod 640 "$SECKILL_ADMIN_HTPASSWD"
+        say "admin user $ADMIN_USER written to $SECKILL_ADMIN_HTPASSWD"
+    fi
+}
+
 start_httpd() {
     local -a args
     mapfile -t args < <(httpd_args)
@@ -114,11 +130,13 @@ start)
     ensure_secret
     scripts/keys.sh "$SECKILL_KEYS_DIR"
     scripts/alipay.sh start
+    ensure_admin
     start_httpd
     start_worker
     echo
     echo "shop: http://$SECKILL_HTTP_LISTEN/"
     echo "alipay stand-in: $SECKILL_ALIPAY_GATEWAY (pay with its 付款 button)"
+    echo "admin: http://$ADMIN_USER:$(cat "$ADMIN_PASSWORD_FILE")@$SECKILL_HTTP_LISTEN/admin/"
     ;;
 stop)
     stop_pidfile worker "$WORKER_DIR/worker.pid"

@@ -21,6 +21,8 @@ export SECKILL_KEYS_DIR=$SECKILL_RUN_DIR/keys
 export SECKILL_TOP=$top
 
 suite() {
+    # the admin's test user (admin / admin-test-password)
+    export SECKILL_ADMIN_HTPASSWD=${SECKILL_TEST_ADMIN_HTPASSWD:-$SECKILL_TOP/t/conf/admin.htpasswd}
     # shellcheck source=scripts/env.sh
     source scripts/env.sh
     export HOME=$SECKILL_RUN_DIR/home APACHE_TEST_NO_STICKY_PREFERENCES=1

@@ -37,8 +37,14 @@ print $c "ServerRoot $d\nServerName localhost\nListen 127.0.0.1:1\nPidFile $d/pi
   . "ErrorLog $d/error.log\nDefaultRuntimeDir $d\n"
   . "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\n"
   . "LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so\n"
-  . "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so\n"
-  . "LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so\n";
+  . "LoadModule authz_host_module /usr/lib/apache2/modules/mod_authz_host.so
+"
+  . "LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+"
+  # the admin's Basic auth, as Debian enables it by default
+  . join('', map { "LoadModule ${_}_module /usr/lib/apache2/modules/mod_$_.so
+" }
+    qw(authn_core authn_file auth_basic authz_user));
 for my $f ('seckill.load', 'seckill.conf') {
     open(my $in, '<', "$d/etc/apache2/mods-available/$f") or die;
     local $/;

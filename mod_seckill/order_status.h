@@ -10,7 +10,7 @@
 #include "httpd.h"
 
 typedef struct {
-    const char *status; /* queued | pending_payment | paid | cancelled | failed */
+    const char *status; /* queued | pending_payment | paid | completed | cancelled | failed */
     long long product_id;
     int quantity;
     time_t created;

@@ -130,6 +130,21 @@ await step('index: slot tabs, countdown, cards', [], async () => {
   await shot(page, 'index');
 });
 
+// A second tab that stays on the listing while a sale is about to open in it.
+let watcher;
+await step('watch a sale about to open', [], async () => {
+  if (!ids.soon) throw new Error('the slot ends within two minutes: no room for it');
+  watcher = await desk.newPage();
+  watchPage(watcher, 'watcher');
+  await watcher.goto(`${BASE}/?slot=${ids.slot}`);
+  await watcher.evaluate(() => { window.e2eMark = 1; });
+  const c = card(watcher, ids.soon);
+  check(await c.locator('button').isDisabled(), 'not started: disabled');
+  check((await c.locator('.tag').textContent()) === '未开始', '未开始');
+  check(/^\d\d:\d\d:\d\d$/.test(await c.locator('.starts .countdown').textContent()), 'counts down to its start');
+  await shot(watcher, 'soon-before', false);
+});
+
 await step('switch slot', ['index: slot tabs, countdown, cards'], async () => {
   const other = ids.next_slot || ids.prev_slot;
   const pid = ids.next_slot ? ids.next : ids.prev;
@@ -232,10 +247,12 @@ await step('orders page: badges, countdown, buttons', ['buy in place, the result
 
 await step('pay through the Alipay stand-in', ['orders page: badges, countdown, buttons'], async () => {
   const o = page.locator(`.order-card[data-order="${paidOrder}"]`);
-  await Promise.all([page.waitForURL(`${ALIPAY}/**`), o.locator('form.pay button').click()]);
+  await Promise.all([page.waitForURL((u) => u.origin === new URL(ALIPAY).origin),
+    o.locator('form.pay button').click()]);
   await page.getByRole('button', { name: '付款' }).waitFor();
   await shot(page, 'alipay-cashier');
-  await Promise.all([page.waitForURL(`${origin}/result/**`), page.getByRole('button', { name: '付款' }).click()]);
+  await Promise.all([page.waitForURL((u) => u.origin === origin && u.pathname.startsWith('/result')),
+    page.getByRole('button', { name: '付款' }).click()]);
   await until(async () => (await bodyText(page)).includes('支付成功'), 20000, 'the result page says 支付成功');
   await shot(page, 'paid');
 });
@@ -264,10 +281,13 @@ await step('buy another to cancel', ['index: slot tabs, countdown, cards'], asyn
 await step('cancel it: 已取消, and the stock comes back', ['buy another to cancel'], async () => {
   await page.goto(`${BASE}/orders/`);
   const o = page.locator(`.order-card[data-order="${cancelOrder}"]`);
-  await Promise.all([page.waitForURL(`${origin}/orders/**`), o.locator('form.cancel button').click()]);
-  await page.waitForLoadState();
-  check((await page.locator(`.order-card[data-order="${cancelOrder}"] .badge`).textContent()) === '已取消',
-    'badge 已取消');
+  await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/order/cancel/${cancelOrder}`)),
+    o.locator('form.cancel button').click(), // the script asks first: the dialog is accepted
+  ]);
+  await until(async () => new URL(page.url()).pathname === '/orders/' &&
+    (await page.locator(`.order-card[data-order="${cancelOrder}"] .badge`).textContent()) === '已取消',
+  15000, 'back on the orders page, the order 已取消');
   await shot(page, 'orders-cancelled');
   await page.goto(`${BASE}/`);
   await until(async () => {
@@ -297,6 +317,16 @@ await step('phone: index and orders fit a 390 px screen', ['index: slot tabs, co
   check((await p.locator('.order-card').count()) >= 2, 'the same orders');
   await shot(p, 'phone-orders');
   await phone.close();
+});
+
+await step('a sale opening while the page is open turns buyable by itself', ['watch a sale about to open'], async () => {
+  const b = card(watcher, ids.soon).locator('button');
+  await until(async () => (await b.isEnabled()) && (await b.textContent()) === '立即抢购', 60000,
+    'the button turns on at the start');
+  check((await card(watcher, ids.soon).locator('.tag').textContent()) === '抢购中', '抢购中');
+  check((await card(watcher, ids.soon).locator('.starts').count()) === 0, 'the start countdown is gone');
+  check(await watcher.evaluate(() => window.e2eMark === 1), 'without a reload of the page');
+  await shot(watcher, 'soon-open', false);
 });
 
 await step('nothing from outside the shop, no script errors', [], async () => {

@@ -211,6 +211,9 @@ json+=",\"cancel\":$(add '降噪耳机 Max' 3 "$start" $((now + 3600)) 1299.00 8
 json+=",\"form\":$(add '智能手表 S7' 4 "$start" $((now + 3600)) 999.00 599.00)"
 json+=",\"nojs\":$(add '运动手环 6' 4 "$start" $((now + 3600)) 299.00 149.00)"
 json+=",\"soldout\":$(add '机械键盘 K87' 0 "$start" $((now + 3600)) 499.00 259.00)"
+if ((to - now > 120)); then # a sale that opens while its page is open
+    json+=",\"soon\":$(add '智能台灯 L1' 6 $((now + 30)) $((now + 3600)) 159.00 79.00)"
+fi
 if ((to - now > 900)); then # room for a sale that starts later in this slot
     json+=",\"later\":$(add '无线鼠标 M3' 10 $((now + 600)) "$to" 199.00 99.00)"
 fi

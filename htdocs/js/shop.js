@@ -89,6 +89,8 @@
     $('.bar span', card).style.width = p.sold_percentage + '%';
     $('.bar', card).setAttribute('aria-valuenow', p.sold_percentage);
     $('.tag', card).textContent = p.status_text;
+    var starts = $('.starts', card);
+    if (starts && !p.not_started) starts.remove();
     var b = $('form.buy button', card);
     if (card.dataset.spent || b.classList.contains('busy')) return;
     b.disabled = !p.on_sale;

@@ -157,7 +157,7 @@ subtest 'cards: status words and buy buttons' => sub {
         my $card = $l{$p{later}} // '';
         like($card, qr{<span class="tag">未开始</span>}, 'not started: 未开始');
         like($card, qr{<button type="submit" disabled>未开始</button>}, '  buy disabled');
-        like($card, qr{距开始 <span class="countdown" data-until="\Q@{[iso_prefix($later_start)]}\E[^"]*" data-now="[^"]+" data-done="refresh">\d\d:\d\d:\d\d</span>},
+        like($card, qr{<span class="starts"> · 距开始 <span class="countdown" data-until="\Q@{[iso_prefix($later_start)]}\E[^"]*" data-now="[^"]+" data-done="refresh">\d\d:\d\d:\d\d</span>},
             '  a countdown to its start');
         my ($res, $d) = $alice->get_json("/?slot=$later_slot");
         my ($j) = grep { $_->{id} == $p{later} } @{$d->{products}};

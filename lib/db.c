@@ -46,6 +46,19 @@ static const char *const query_text[SECKILL_Q__COUNT] = {
         "SELECT id, goods_id, goods_name, seckill_price, quantity, total_amount, status,"
         " create_time, pay_time, cancel_time FROM seckill_orders"
         " WHERE user_id = ? ORDER BY create_time DESC, id DESC LIMIT 50",
+    [SECKILL_Q_ORDER_ROW] =
+        "SELECT id, goods_id, goods_name, seckill_price, quantity, total_amount, status,"
+        " create_time, pay_time, cancel_time, user_id FROM seckill_orders WHERE id = ?",
+    [SECKILL_Q_ORDER_PAY] = "UPDATE seckill_orders SET status = 1, pay_time = NOW(6)"
+                            " WHERE id = ? AND status = 0",
+    [SECKILL_Q_REFUND_RECORD] = "INSERT IGNORE INTO seckill_refunds (order_id, trade_no, amount)"
+                                " VALUES (?, ?, ?)",
+    [SECKILL_Q_REFUND_STATUS] = "SELECT status FROM seckill_refunds WHERE order_id = ?",
+    [SECKILL_Q_REFUND_DONE] = "UPDATE seckill_refunds SET status = 1, refund_time = NOW(6),"
+                              " last_error = NULL WHERE order_id = ?",
+    [SECKILL_Q_REFUND_FAILED] = "UPDATE seckill_refunds SET attempts = attempts + 1,"
+                                " last_error = ? WHERE order_id = ? AND status = 0",
+    [SECKILL_Q_REFUNDS_PENDING] = "SELECT COUNT(*) FROM seckill_refunds WHERE status = 0",
 };
 
 seckill_db *seckill_db_open(const seckill_endpoint *ep, unsigned timeout_s, char *err,

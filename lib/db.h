@@ -35,6 +35,20 @@ typedef enum {
     SECKILL_Q_WORKER_STOCK_RETURN,
     /* a shopper's orders, newest first (idx_user_create_time), at most 50 */
     SECKILL_Q_ORDERS_OF_USER,
+    /* one order with its owner: the columns of SECKILL_Q_ORDERS_OF_USER, then user_id */
+    SECKILL_Q_ORDER_ROW,
+    /* a verified Alipay notify: status 0 -> 1 with pay_time, WHERE id = ? AND status = 0 */
+    SECKILL_Q_ORDER_PAY,
+    /* a payment that came after the order was cancelled: recorded once (INSERT IGNORE) */
+    SECKILL_Q_REFUND_RECORD,
+    /* status of one such payment: 0 to refund (or an operator's), 1 refunded */
+    SECKILL_Q_REFUND_STATUS,
+    /* refunded at Alipay */
+    SECKILL_Q_REFUND_DONE,
+    /* a refund attempt failed: its reason, counted */
+    SECKILL_Q_REFUND_FAILED,
+    /* how many payments wait for a refund */
+    SECKILL_Q_REFUNDS_PENDING,
     SECKILL_Q__COUNT
 } seckill_query;
 

@@ -1,5 +1,7 @@
 #include "form.h"
 
+#include <apr_strings.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int hex(char c)
@@ -65,6 +67,25 @@ int seckill_form_parse(apr_pool_t *p, const char *input, size_t len, seckill_for
         n++;
     }
     *out = pairs;
+    return n;
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const seckill_form_pair *)a)->key, ((const seckill_form_pair *)b)->key);
+}
+
+int seckill_form_parse_unique(apr_pool_t *p, const char *input, size_t len, seckill_form_pair **out)
+{
+    seckill_form_pair *sorted;
+    int n = seckill_form_parse(p, input, len, out);
+    if (n < 2)
+        return n;
+    sorted = apr_pmemdup(p, *out, sizeof *sorted * (size_t)n);
+    qsort(sorted, (size_t)n, sizeof *sorted, by_key);
+    for (int i = 1; i < n; i++)
+        if (!strcmp(sorted[i - 1].key, sorted[i].key))
+            return SECKILL_FORM_TWICE;
     return n;
 }
 

@@ -20,6 +20,9 @@ typedef struct {
 /* Every parameter of input[0..len), in order, into *out (allocated from p); their count,
  * or SECKILL_FORM_MALFORMED. A name without '=' has the value "". */
 int seckill_form_parse(apr_pool_t *p, const char *input, size_t len, seckill_form_pair **out);
+/* The same, but a name given twice refuses the whole input: SECKILL_FORM_TWICE. */
+int seckill_form_parse_unique(apr_pool_t *p, const char *input, size_t len,
+                              seckill_form_pair **out);
 /* The decoded value of `name` in input[0..len) into *value (NULL when absent, and on any
  * error: nothing of a refused input is used). */
 int seckill_form_value(apr_pool_t *p, const char *input, size_t len, const char *name,

@@ -17,6 +17,8 @@
 #define SECKILL_KEY_RATE "seckill:rate:{p%lld}:%s"
 /* string "<user>|<product id>|queued|failed": an order between the buy and its MySQL row */
 #define SECKILL_KEY_ORDER "seckill:order:%llu"
+/* string: a page-pay trade was opened at Alipay for this order (so a cancel closes it) */
+#define SECKILL_KEY_PAYING "seckill:paying:%llu"
 /* set of product ids of one slot of one day: seckill:slot:YYYYMMDD:H */
 #define SECKILL_KEY_SLOT "seckill:slot:%s:%d"
 /* member of a slot set meaning "loaded from MySQL" (so an empty slot is cached too) */

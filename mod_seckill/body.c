@@ -49,3 +49,23 @@ int seckill_form_field(request_rec *r, const char *name, apr_size_t max_bytes, c
                ? OK
                : HTTP_BAD_REQUEST;
 }
+
+int seckill_form_body(request_rec *r, apr_size_t max_bytes, seckill_form_pair **pairs, int *n)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    char *body;
+    apr_size_t len;
+    int rc;
+    *pairs = NULL;
+    *n = 0;
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
+        (ct[33] && ct[33] != ';' && ct[33] != ' '))
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
+    if ((rc = read_body(r, max_bytes, &body, &len)) != OK)
+        return rc;
+    if ((*n = seckill_form_parse_unique(r->pool, body, len, pairs)) < 0) {
+        *n = 0;
+        return HTTP_BAD_REQUEST;
+    }
+    return OK;
+}

@@ -243,9 +243,10 @@ static seckill_buy_code publish(request_rec *r, buy_job *j)
     /* Not confirmed: give the unit back, unless the worker got the message after all. */
     if (seckill_redis_run(r, revoke_order, j) != SECKILL_CONN_OK) {
         ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, r,
-                      "SK0507: order %s (product %lld, user %s) was neither published nor "
+                      "SK0507: order %s (product %" APR_INT64_T_FMT
+                      ", user %s) was neither published nor "
                       "revoked: one unit is held until an operator restores it",
-                      j->oid, j->pid, j->user);
+                      j->oid, (apr_int64_t)j->pid, j->user);
         return SECKILL_BUY_UNAVAILABLE;
     }
     if (j->code == 0)

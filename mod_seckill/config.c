@@ -6,6 +6,10 @@
 #include "apr_uri.h"
 #include "http_log.h"
 
+#include <openssl/evp.h>
+
+#include "alipay.h"
+
 #define DEFAULT_REDIS_POOL 64
 #define DEFAULT_MYSQL_POOL 16
 #define DEFAULT_AMQP_POOL 32
@@ -15,6 +19,8 @@
 #define DEFAULT_RATE_LIMIT 5
 #define DEFAULT_RATE_WINDOW 1
 #define DEFAULT_PAY_TIMEOUT 300
+#define DEFAULT_ALIPAY_TIMEOUT_MS 10000
+#define ALIPAY_SANDBOX "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
 #define SECRET_MIN 32
 #define SECRET_MAX 4096
 
@@ -33,6 +39,7 @@ void *seckill_config_create(apr_pool_t *p, server_rec *s)
     c->user_limit = SECKILL_UNSET;
     c->pay_timeout = SECKILL_UNSET;
     c->identity = SECKILL_UNSET;
+    c->alipay_timeout_ms = SECKILL_UNSET;
     return c;
 }
 
@@ -70,6 +77,9 @@ void *seckill_config_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(alipay_seller_id);
     MERGE_PTR(alipay_notify_url);
     MERGE_PTR(alipay_return_url);
+    MERGE_PTR(alipay_app_pkey);
+    MERGE_PTR(alipay_pub_pkey);
+    MERGE_INT(alipay_timeout_ms);
     return m;
 }
 
@@ -98,6 +108,16 @@ const char *seckill_config_finalize(apr_pool_t *p, server_rec *s, seckill_server
     if (c->alipay_app_id && (!c->alipay_app_private_key || !c->alipay_public_key))
         return "SeckillAlipayAppId is set, so SeckillAlipayAppPrivateKey and "
                "SeckillAlipayPublicKey must be set too";
+    DEFAULT(alipay_timeout_ms, DEFAULT_ALIPAY_TIMEOUT_MS);
+    c->alipay = NULL;
+    if (c->alipay_app_id) {
+        c->alipay = apr_pcalloc(p, sizeof *c->alipay);
+        c->alipay->gateway = c->alipay_gateway ? c->alipay_gateway : ALIPAY_SANDBOX;
+        c->alipay->app_id = c->alipay_app_id;
+        c->alipay->app_key = c->alipay_app_pkey;
+        c->alipay->alipay_key = c->alipay_pub_pkey;
+        c->alipay->timeout_ms = c->alipay_timeout_ms;
+    }
     return NULL;
 }
 
@@ -176,6 +196,8 @@ static const char *set_timeout(cmd_parms *cmd, void *d, const char *arg)
         return parse_int(cmd, arg, 10, 60000, &c->redis_timeout_ms);
     if (cmd->info == (void *)3)
         return parse_int(cmd, arg, 10, 60000, &c->amqp_timeout_ms);
+    if (cmd->info == (void *)4)
+        return parse_int(cmd, arg, 100, 60000, &c->alipay_timeout_ms);
     return parse_int(cmd, arg, 1, 600, &c->mysql_timeout_s);
 }
 
@@ -288,6 +310,29 @@ static const char *set_http_url(cmd_parms *cmd, const char *arg, const char **ou
     return NULL;
 }
 
+static apr_status_t free_key(void *key)
+{
+    EVP_PKEY_free(key);
+    return APR_SUCCESS;
+}
+
+/* An RSA key file in any form Alipay's console or openssl hands out, loaded now so that
+ * `apachectl -t` names a wrong or unreadable key. */
+static const char *key_file(cmd_parms *cmd, const char *arg, int private, const char **path,
+                            EVP_PKEY **key)
+{
+    char err[512];
+    const char *bad = readable_file(cmd, arg, path);
+    if (bad)
+        return bad;
+    *key = private ? seckill_alipay_load_private_key(*path, err, sizeof err)
+                   : seckill_alipay_load_public_key(*path, err, sizeof err);
+    if (!*key)
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    apr_pool_cleanup_register(cmd->pool, *key, free_key, apr_pool_cleanup_null);
+    return NULL;
+}
+
 static const char *set_alipay(cmd_parms *cmd, void *d, const char *arg)
 {
     seckill_server_conf *c = conf_of(cmd);
@@ -301,9 +346,9 @@ static const char *set_alipay(cmd_parms *cmd, void *d, const char *arg)
     case 1:
         return set_http_url(cmd, arg, &c->alipay_gateway);
     case 2:
-        return readable_file(cmd, arg, &c->alipay_app_private_key);
+        return key_file(cmd, arg, 1, &c->alipay_app_private_key, &c->alipay_app_pkey);
     case 3:
-        return readable_file(cmd, arg, &c->alipay_public_key);
+        return key_file(cmd, arg, 0, &c->alipay_public_key, &c->alipay_pub_pkey);
     case 4:
         if (strspn(arg, "0123456789") != strlen(arg) || strlen(arg) > 32)
             return apr_psprintf(cmd->pool, "%s: '%s' is not an Alipay seller id (digits)",
@@ -365,4 +410,6 @@ const command_rec seckill_cmds[] = {
                   "Public URL of /alipay/notify/ that Alipay posts to"),
     AP_INIT_TAKE1("SeckillAlipayReturnUrl", set_alipay, (void *)6, RSRC,
                   "Public URL of /result/ that Alipay sends the shopper back to"),
+    AP_INIT_TAKE1("SeckillAlipayTimeout", set_timeout, (void *)4, RSRC,
+                  "Alipay gateway call timeout in milliseconds (default 10000)"),
     {NULL}};

@@ -8,6 +8,7 @@
 #include "http_config.h"
 #include "http_log.h"
 
+#include "alipay_api.h"
 #include "endpoint.h"
 
 #define SECKILL_UNSET -1
@@ -44,7 +45,11 @@ typedef struct {
     const char *alipay_seller_id;
     const char *alipay_notify_url;
     const char *alipay_return_url;
-    seckill_runtime *rt; /* templates, scripts, pools: set in post_config / child_init */
+    EVP_PKEY *alipay_app_pkey; /* loaded when the directive is read: -t reports a bad key */
+    EVP_PKEY *alipay_pub_pkey;
+    int alipay_timeout_ms;
+    seckill_alipay_client *alipay; /* NULL: payment is not configured here */
+    seckill_runtime *rt;           /* templates, scripts, pools: set in post_config / child_init */
 } seckill_server_conf;
 
 extern module AP_MODULE_DECLARE_DATA seckill_module;

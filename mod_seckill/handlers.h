@@ -14,4 +14,13 @@ int seckill_handle_order(request_rec *r, const char *id_text);
 /* GET /orders/: the shopper's orders, newest first */
 int seckill_handle_orders(request_rec *r);
 
+/* POST /order/pay/{order_id}: 302 to Alipay's cashier for the shopper's unpaid order */
+int seckill_handle_pay(request_rec *r, const char *id_text);
+/* POST /order/cancel/{order_id}: cancels the shopper's unpaid order */
+int seckill_handle_cancel(request_rec *r, const char *id_text);
+/* GET /result/: Alipay's return_url */
+int seckill_handle_result(request_rec *r);
+/* POST /alipay/notify/: Alipay's notify_url */
+int seckill_handle_notify(request_rec *r);
+
 #endif

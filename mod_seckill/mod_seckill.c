@@ -11,6 +11,7 @@
 #include "ap_mpm.h"
 #include "apr_strings.h"
 
+#include <curl/curl.h>
 #include <mysql.h>
 
 #include "amqp_pool.h"
@@ -39,6 +40,8 @@ static const char *build_runtime(apr_pool_t *p, seckill_server_conf *c)
         err = seckill_lua_load(p, c->lua_dir, "buy", &rt->buy);
     if (!err)
         err = seckill_lua_load(p, c->lua_dir, "order_revoke", &rt->order_revoke);
+    if (!err)
+        err = seckill_lua_load(p, c->lua_dir, "order_restore", &rt->order_restore);
     if (err)
         return err;
     c->rt = rt;
@@ -58,6 +61,10 @@ static int seckill_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
                      "SK0105: ServerLimit is %d; mod_seckill needs it at most %d (order ids "
                      "carry the child's slot)",
                      daemons, SECKILL_SNOWFLAKE_SLOTS);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "SK0106: cannot initialise libcurl");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (mysql_library_init(0, NULL, NULL) != 0) {
@@ -144,6 +151,14 @@ static int seckill_handler(request_rec *r)
         return seckill_handle_listing(r);
     if (strcmp(r->uri, "/orders/") == 0 || strcmp(r->uri, "/orders") == 0)
         return seckill_handle_orders(r);
+    if (strcmp(r->uri, "/result/") == 0 || strcmp(r->uri, "/result") == 0)
+        return seckill_handle_result(r);
+    if (strcmp(r->uri, "/alipay/notify/") == 0 || strcmp(r->uri, "/alipay/notify") == 0)
+        return seckill_handle_notify(r);
+    if ((id = path_id(r, "/order/pay/")) != NULL)
+        return seckill_handle_pay(r, id);
+    if ((id = path_id(r, "/order/cancel/")) != NULL)
+        return seckill_handle_cancel(r, id);
     if ((id = path_id(r, "/buy/")) != NULL)
         return seckill_handle_buy(r, id);
     if ((id = path_id(r, "/order/")) != NULL)

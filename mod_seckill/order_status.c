@@ -134,17 +134,69 @@ static time_t time_or_zero(const MYSQL_TIME *t, my_bool is_null)
     return is_null ? 0 : seckill_db_time_from(t);
 }
 
+/* The result columns of SECKILL_Q_ORDERS_OF_USER and SECKILL_Q_ORDER_ROW, bound once. */
+typedef struct {
+    MYSQL_BIND res[11];
+    unsigned long len[11];
+    my_bool null[11];
+    seckill_order_row row;
+    short status, quantity;
+    MYSQL_TIME created, paid, cancelled;
+} row_binding;
+
+static void bind_row(row_binding *b)
+{
+    memset(b, 0, sizeof *b);
+#define BIND(i, type, buf, cap)                                                                    \
+    b->res[i].buffer_type = type;                                                                  \
+    b->res[i].buffer = buf;                                                                        \
+    b->res[i].buffer_length = cap;                                                                 \
+    b->res[i].length = &b->len[i];                                                                 \
+    b->res[i].is_null = &b->null[i]
+    BIND(0, MYSQL_TYPE_LONGLONG, &b->row.order_id, 0);
+    b->res[0].is_unsigned = 1;
+    BIND(1, MYSQL_TYPE_LONGLONG, &b->row.product_id, 0);
+    BIND(2, MYSQL_TYPE_STRING, b->row.product_name, sizeof b->row.product_name - 1);
+    BIND(3, MYSQL_TYPE_STRING, b->row.price, sizeof b->row.price - 1);
+    BIND(4, MYSQL_TYPE_SHORT, &b->quantity, 0);
+    BIND(5, MYSQL_TYPE_STRING, b->row.total, sizeof b->row.total - 1);
+    BIND(6, MYSQL_TYPE_SHORT, &b->status, 0);
+    BIND(7, MYSQL_TYPE_DATETIME, &b->created, 0);
+    BIND(8, MYSQL_TYPE_DATETIME, &b->paid, 0);
+    BIND(9, MYSQL_TYPE_DATETIME, &b->cancelled, 0);
+    BIND(10, MYSQL_TYPE_STRING, b->row.user, sizeof b->row.user - 1);
+#undef BIND
+}
+
+static void terminate(char *s, size_t cap, unsigned long len)
+{
+    s[len < cap ? len : cap - 1] = 0;
+}
+
+/* The fetched row, its strings terminated and its status in words. */
+static void take_row(row_binding *b, seckill_order_row *o)
+{
+    *o = b->row;
+    terminate(o->product_name, sizeof o->product_name, b->len[2]);
+    terminate(o->price, sizeof o->price, b->len[3]);
+    terminate(o->total, sizeof o->total, b->len[5]);
+    terminate(o->user, sizeof o->user, b->null[10] ? 0 : b->len[10]);
+    o->quantity = b->quantity;
+    o->code = b->status;
+    o->status = status_word(b->status);
+    o->created = seckill_db_time_from(&b->created);
+    o->paid = time_or_zero(&b->paid, b->null[8]);
+    o->cancelled = time_or_zero(&b->cancelled, b->null[9]);
+}
+
 static seckill_conn_result orders_of(request_rec *r, void *conn, void *baton)
 {
     list_job *j = baton;
     char err[256];
     MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_ORDERS_OF_USER, err, sizeof err);
-    MYSQL_BIND param, res[10];
-    unsigned long ulen = strlen(j->user), len[10];
-    my_bool null[10];
-    seckill_order_row row;
-    short status, quantity;
-    MYSQL_TIME created, paid, cancelled;
+    MYSQL_BIND param;
+    unsigned long ulen = strlen(j->user);
+    row_binding b;
     int rc;
 
     if (!st) {
@@ -156,45 +208,16 @@ static seckill_conn_result orders_of(request_rec *r, void *conn, void *baton)
     param.buffer = (void *)j->user;
     param.buffer_length = ulen;
     param.length = &ulen;
-    memset(res, 0, sizeof res);
-    memset(&row, 0, sizeof row);
-#define BIND(i, type, buf, cap)                                                                    \
-    res[i].buffer_type = type;                                                                     \
-    res[i].buffer = buf;                                                                           \
-    res[i].buffer_length = cap;                                                                    \
-    res[i].length = &len[i];                                                                       \
-    res[i].is_null = &null[i]
-    BIND(0, MYSQL_TYPE_LONGLONG, &row.order_id, 0);
-    res[0].is_unsigned = 1;
-    BIND(1, MYSQL_TYPE_LONGLONG, &row.product_id, 0);
-    BIND(2, MYSQL_TYPE_STRING, row.product_name, sizeof row.product_name - 1);
-    BIND(3, MYSQL_TYPE_STRING, row.price, sizeof row.price - 1);
-    BIND(4, MYSQL_TYPE_SHORT, &quantity, 0);
-    BIND(5, MYSQL_TYPE_STRING, row.total, sizeof row.total - 1);
-    BIND(6, MYSQL_TYPE_SHORT, &status, 0);
-    BIND(7, MYSQL_TYPE_DATETIME, &created, 0);
-    BIND(8, MYSQL_TYPE_DATETIME, &paid, 0);
-    BIND(9, MYSQL_TYPE_DATETIME, &cancelled, 0);
-#undef BIND
+    bind_row(&b);
     if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
-        mysql_stmt_bind_result(st, res) || mysql_stmt_store_result(st)) {
+        mysql_stmt_bind_result(st, b.res) || mysql_stmt_store_result(st)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0604: mysql: %s", mysql_stmt_error(st));
         mysql_stmt_free_result(st);
         return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
     }
     j->rows = apr_array_make(r->pool, 8, sizeof(seckill_order_row));
-    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-        seckill_order_row *o = apr_array_push(j->rows);
-        *o = row;
-        o->product_name[len[2] < sizeof o->product_name ? len[2] : sizeof o->product_name - 1] = 0;
-        o->price[len[3] < sizeof o->price ? len[3] : sizeof o->price - 1] = 0;
-        o->total[len[5] < sizeof o->total ? len[5] : sizeof o->total - 1] = 0;
-        o->quantity = quantity;
-        o->status = status_word(status);
-        o->created = seckill_db_time_from(&created);
-        o->paid = time_or_zero(&paid, null[8]);
-        o->cancelled = time_or_zero(&cancelled, null[9]);
-    }
+    while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)
+        take_row(&b, apr_array_push(j->rows));
     mysql_stmt_free_result(st);
     return SECKILL_CONN_OK;
 }
@@ -205,5 +228,53 @@ int seckill_orders_of(request_rec *r, const char *user, apr_array_header_t **out
     if (seckill_mysql_run(r, orders_of, &j) != SECKILL_CONN_OK)
         return HTTP_SERVICE_UNAVAILABLE;
     *out = j.rows;
+    return OK;
+}
+
+typedef struct {
+    unsigned long long order_id;
+    seckill_order_row *out;
+    int found;
+} row_job;
+
+static seckill_conn_result order_row(request_rec *r, void *conn, void *baton)
+{
+    row_job *j = baton;
+    char err[256];
+    MYSQL_STMT *st = seckill_db_stmt(conn, SECKILL_Q_ORDER_ROW, err, sizeof err);
+    MYSQL_BIND param;
+    row_binding b;
+    int rc;
+
+    if (!st) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0605: mysql: %s", err);
+        return seckill_mysql_check(seckill_db_prepare_errno(conn));
+    }
+    memset(&param, 0, sizeof param);
+    param.buffer_type = MYSQL_TYPE_LONGLONG;
+    param.buffer = &j->order_id;
+    param.is_unsigned = 1;
+    bind_row(&b);
+    if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
+        mysql_stmt_bind_result(st, b.res)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0606: mysql: %s", mysql_stmt_error(st));
+        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+    }
+    rc = mysql_stmt_fetch(st);
+    j->found = rc == 0 || rc == MYSQL_DATA_TRUNCATED;
+    if (j->found)
+        take_row(&b, j->out);
+    mysql_stmt_free_result(st);
+    return SECKILL_CONN_OK;
+}
+
+int seckill_order_get(request_rec *r, const char *user, unsigned long long order_id,
+                      seckill_order_row *out)
+{
+    row_job j = {order_id, out, 0};
+    if (seckill_mysql_run(r, order_row, &j) != SECKILL_CONN_OK)
+        return HTTP_SERVICE_UNAVAILABLE;
+    if (!j.found || (user && strcmp(out->user, user) != 0))
+        return HTTP_NOT_FOUND;
     return OK;
 }

@@ -9,6 +9,9 @@
 #include "apr_tables.h"
 #include "httpd.h"
 
+/* user_id is VARCHAR(64) */
+#define SECKILL_ORDER_USER_MAX 64
+
 typedef struct {
     const char *status; /* queued | pending_payment | paid | completed | cancelled | failed */
     long long product_id;
@@ -29,11 +32,18 @@ typedef struct {
     char total[16];
     int quantity;
     const char *status;
+    int code;                        /* the row's status: 0 unpaid, 1 paid, 2 cancelled, 3 done */
     time_t created, paid, cancelled; /* 0 when not */
+    char user[SECKILL_ORDER_USER_MAX + 2];
 } seckill_order_row;
 
 /* The shopper's orders, newest first (at most 50), into an array of seckill_order_row.
  * OK or HTTP_SERVICE_UNAVAILABLE. */
 int seckill_orders_of(request_rec *r, const char *user, apr_array_header_t **out);
+
+/* One order row by id: OK, HTTP_NOT_FOUND (no row yet, or user given and not its owner) or
+ * HTTP_SERVICE_UNAVAILABLE. */
+int seckill_order_get(request_rec *r, const char *user, unsigned long long order_id,
+                      seckill_order_row *out);
 
 #endif

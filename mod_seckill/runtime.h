@@ -18,6 +18,7 @@ struct seckill_runtime {
     seckill_lua_script product_cache;
     seckill_lua_script buy;
     seckill_lua_script order_revoke;
+    seckill_lua_script order_restore; /* the shopper's cancel: the timeout's own script */
     /* per child */
     seckill_conn_pool *redis;
     seckill_conn_pool *mysql;

@@ -112,10 +112,13 @@ start)
     scripts/db.sh schema
     scripts/db.sh demo
     ensure_secret
+    scripts/keys.sh "$SECKILL_KEYS_DIR"
+    scripts/alipay.sh start
     start_httpd
     start_worker
     echo
     echo "shop: http://$SECKILL_HTTP_LISTEN/"
+    echo "alipay stand-in: $SECKILL_ALIPAY_GATEWAY (pay with its 付款 button)"
     ;;
 stop)
     stop_pidfile worker "$WORKER_DIR/worker.pid"
@@ -125,6 +128,7 @@ stop)
         for _ in $(seq 1 50); do pid_alive "$SECKILL_RUN_DIR/httpd/httpd.pid" || break; sleep 0.1; done
         say "httpd stopped"
     fi
+    scripts/alipay.sh stop
     scripts/stack.sh stop
     ;;
 *)

@@ -15,6 +15,9 @@ export SECKILL_REDIS_PORT=${SECKILL_TEST_REDIS_PORT:-16380}
 export SECKILL_MYSQL_PORT=${SECKILL_TEST_MYSQL_PORT:-13307}
 export SECKILL_AMQP_PORT=${SECKILL_TEST_AMQP_PORT:-15673}
 export SECKILL_RATE_LIMIT=${SECKILL_TEST_RATE_LIMIT:-5}
+# Apache::Test gives its virtual hosts the ports just above httpd's: the stand-in sits higher.
+export SECKILL_ALIPAY_PORT=${SECKILL_TEST_ALIPAY_PORT:-$((SECKILL_HTTP_PORT + 70))}
+export SECKILL_KEYS_DIR=$SECKILL_RUN_DIR/keys
 export SECKILL_TOP=$top
 
 suite() {
@@ -22,8 +25,10 @@ suite() {
     source scripts/env.sh
     export HOME=$SECKILL_RUN_DIR/home APACHE_TEST_NO_STICKY_PREFERENCES=1
     mkdir -p "$HOME"
-    trap 'scripts/stack.sh stop >/dev/null 2>&1 || true' EXIT
+    trap 'scripts/alipay.sh stop >/dev/null 2>&1 || true; scripts/stack.sh stop >/dev/null 2>&1 || true' EXIT
     scripts/stack.sh start
+    scripts/keys.sh "$SECKILL_KEYS_DIR" >/dev/null
+    scripts/alipay.sh start
     scripts/db.sh schema
     [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
     perl t/TEST -clean >/dev/null 2>&1 || true
@@ -64,7 +69,7 @@ if ! runuser -u "$user" -- test -r "$top/Makefile" -a -x "$top/t"; then
     orig=$top
     top=$stage
     cd "$top"
-    export SECKILL_TOP=$top SECKILL_RUN_DIR=$top/build/test-run
+    export SECKILL_TOP=$top SECKILL_RUN_DIR=$top/build/test-run SECKILL_KEYS_DIR=$top/build/test-run/keys
 fi
 mkdir -p "$SECKILL_RUN_DIR"
 chown -R "$user" t "$SECKILL_RUN_DIR"  # Apache::Test writes t/conf, t/logs, t/state, t/htdocs

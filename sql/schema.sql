@@ -46,3 +46,20 @@ CREATE TABLE IF NOT EXISTS seckill_orders (
     KEY idx_create_time (create_time)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
   COMMENT='flash-sale orders';
+
+-- Payments Alipay reported for orders already cancelled (the pay window ran out, or the
+-- shopper cancelled, while the cashier page was open): never lost, refunded with
+-- alipay.trade.refund, or left at status 0 with the reason for an operator.
+CREATE TABLE IF NOT EXISTS seckill_refunds (
+    order_id    BIGINT        NOT NULL COMMENT 'seckill_orders.id (out_trade_no)',
+    trade_no    VARCHAR(64)   NOT NULL COMMENT 'Alipay trade number',
+    amount      DECIMAL(10,2) NOT NULL COMMENT 'amount paid, to refund',
+    status      SMALLINT      NOT NULL DEFAULT 0 COMMENT '0 to refund, 1 refunded',
+    attempts    INT           NOT NULL DEFAULT 0 COMMENT 'failed refund attempts',
+    last_error  VARCHAR(255)  NULL DEFAULT NULL COMMENT 'why the last attempt failed',
+    create_time DATETIME(6)   NOT NULL DEFAULT CURRENT_TIMESTAMP(6) COMMENT 'payment recorded',
+    refund_time DATETIME(6)   NULL DEFAULT NULL COMMENT 'refunded at',
+    PRIMARY KEY (order_id),
+    KEY idx_status (status)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci
+  COMMENT='late payments of cancelled orders, and their refunds';

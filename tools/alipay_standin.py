@@ -31,7 +31,8 @@ Test helpers (not Alipay's; JSON answers):
       last one of a trade (out_trade_no=X), with fields changed (set.<key>=value: re-signed,
       unless resign=0, which forges one with a stale sign), or to another URL
       (notify_url=URL). Answers {"ok":true,"status":200,"body":"success","params":{...}}.
-  POST /test/pay      out_trade_no=X: pays as the button does, without the browser; answers
+  POST /test/pay      out_trade_no=X: pays as the button does, without the browser (notify=0:
+      the notify is not sent, only kept for /test/notify: a late notify); answers
       {"ok":true,"return_url":"<the signed redirect>","trade_no":...}.
   GET  /test/trades   every trade in memory; GET /test/notifies: every notify attempt.
   POST /test/reset    forgets every trade and notify.
@@ -251,8 +252,9 @@ class State:
                     return
         threading.Thread(target=run, daemon=True).start()
 
-    def pay(self, t):
-        """TRADE_SUCCESS, the notify sent; returns the signed return URL (or None)."""
+    def pay(self, t, notify=True):
+        """TRADE_SUCCESS, the notify sent (with notify=False only kept for /test/notify, a
+        notify that is late); returns the signed return URL (or None)."""
         with self.lock:
             if t["status"] != "WAIT_BUYER_PAY":
                 return None, "ACQ.TRADE_STATUS_ERROR"
@@ -263,8 +265,12 @@ class State:
             t["gmt_payment"] = now_str()
         log("paid out_trade_no=%s trade_no=%s %s" % (t["out_trade_no"], t["trade_no"],
                                                       t["total_amount"]))
-        if t["notify_url"]:
+        if t["notify_url"] and notify:
             self.send_notify(t["notify_url"], self.notify_params(t))
+        elif t["notify_url"]:
+            with self.lock:
+                self.last_notify[t["out_trade_no"]] = (t["notify_url"], self.notify_params(t))
+                self.last_any = self.last_notify[t["out_trade_no"]]
         if not t["return_url"]:
             return "", None
         ret = self.signed({
@@ -607,7 +613,7 @@ class Handler(BaseHTTPRequestHandler):
             t = st.find({"out_trade_no": p.get("out_trade_no")})
             if not t:
                 return self.send_json({"ok": False, "error": "ACQ.TRADE_NOT_EXIST"}, 404)
-            url, err = st.pay(t)
+            url, err = st.pay(t, notify=p.get("notify", "1") != "0")
             if err:
                 return self.send_json({"ok": False, "error": err}, 409)
             return self.send_json({"ok": True, "return_url": url, "trade_no": t["trade_no"]})

@@ -49,7 +49,7 @@ sub sql {
 }
 
 sub reset_data {
-    sql('DELETE FROM seckill_orders; DELETE FROM seckill_products');
+    sql('DELETE FROM seckill_refunds; DELETE FROM seckill_orders; DELETE FROM seckill_products');
     redis('FLUSHDB');
 }
 

@@ -65,6 +65,12 @@ deps:
 test: deps
 	@scripts/test.sh
 
+# The shop in headless Chromium (e2e/, playwright-core): on the test stack's servers, with its
+# own httpd, worker and Alipay stand-in; screenshots in build/e2e-shots/. make test runs it too.
+.PHONY: e2e
+e2e: deps all
+	@scripts/e2e.sh
+
 run: deps all
 	@scripts/run.sh start
 

@@ -49,9 +49,27 @@ int seckill_handle_buy(request_rec *r, const char *id_text)
     seckill_v_set_str(v, "msg", seckill_buy_message(res.code));
     seckill_v_set_int(v, "status", seckill_buy_http_status(res.code));
     seckill_v_set_int(v, "product_id", pid);
-    if (res.code == SECKILL_BUY_OK)
+    /* the result page words each outcome: {{#is_sold_out}}…{{/is_sold_out}} */
+    seckill_v_set_bool(v, apr_pstrcat(r->pool, "is_", seckill_buy_code_word(res.code), NULL), 1);
+    seckill_v_set_str(v, "now", seckill_iso8601(r->pool, (time_t)apr_time_sec(r->request_time)));
+    if (res.code == SECKILL_BUY_OK) {
         seckill_v_set(v, "order_id",
                       seckill_v_strf(r->pool, "%llu", (unsigned long long)res.order_id));
+        /* for the page's 去支付 form once the order is written; without a script the page
+         * moves on to the order's own page, which has the same form */
+        seckill_v_set_str(v, "csrf_token", seckill_csrf_token(r, user));
+        seckill_v_set(
+            v, "noscript_refresh",
+            seckill_v_strf(r->pool, "2;url=/order/%llu", (unsigned long long)res.order_id));
+    }
+    if (res.code == SECKILL_BUY_NOT_STARTED && res.wait_ms > 0) {
+        long long secs = (res.wait_ms + 999) / 1000;
+        seckill_v_set_str(
+            v, "starts_at",
+            seckill_iso8601(r->pool, (time_t)apr_time_sec(r->request_time) + (time_t)secs));
+        seckill_v_set_str(v, "starts_in", seckill_hms(r->pool, secs));
+    }
+    seckill_v_set_str(v, "title", "抢购结果");
     if (res.code == SECKILL_BUY_RATE_LIMITED) {
         long long secs = (res.wait_ms + 999) / 1000;
         apr_table_setn(r->headers_out, "Retry-After",

@@ -11,15 +11,24 @@
 
 static const char *status_text(const char *status)
 {
-    static const char *const words[][2] = {{"queued", "订单生成中"},
-                                           {"pending_payment", "待支付"},
-                                           {"paid", "已支付"},
-                                           {"cancelled", "已取消"},
-                                           {"failed", "下单失败，库存已退回"}};
+    static const char *const words[][2] = {
+        {"queued", "订单生成中"}, {"pending_payment", "待支付"},
+        {"paid", "已支付"},       {"completed", "已完成"},
+        {"cancelled", "已取消"},  {"failed", "下单失败，库存已退回"}};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
         if (!strcmp(status, words[i][0]))
             return words[i][1];
     return status;
+}
+
+/* "2026-11-25 10:15:02": the pages' way of showing a time (JSON keeps ISO 8601). */
+static const char *label(apr_pool_t *p, time_t t)
+{
+    struct tm tm;
+    char buf[32];
+    localtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return apr_pstrdup(p, buf);
 }
 
 int seckill_handle_order(request_rec *r, const char *id_text)
@@ -54,8 +63,9 @@ int seckill_handle_order(request_rec *r, const char *id_text)
     seckill_v_set_str(v, "status", o.status);
     seckill_v_set_str(v, "status_text", status_text(o.status));
     seckill_v_set_str(v, "now", seckill_iso8601(r->pool, now));
-    if (!strcmp(o.status, "queued"))
-        seckill_v_set_int(v, "refresh", 2); /* the page follows the worker without JS */
+    seckill_v_set_str(v, "title", "订单详情");
+    if (!strcmp(o.status, "queued")) /* the page follows the worker (its script polls) */
+        seckill_v_set_int(v, "noscript_refresh", 2);
     seckill_v_set_bool(v, "waiting",
                        !strcmp(o.status, "queued") || !strcmp(o.status, "pending_payment"));
     seckill_v_set_str(v, "created", seckill_iso8601(r->pool, o.created));
@@ -65,6 +75,13 @@ int seckill_handle_order(request_rec *r, const char *id_text)
                               strcmp(o.status, "failed")
                           ? (long long)(deadline - now)
                           : 0);
+    seckill_v_set_str(v, "created_label", label(r->pool, o.created));
+    seckill_v_set_str(v, "pay_deadline_label", label(r->pool, deadline));
+    seckill_v_set_str(v, "pay_left_text", seckill_hms(r->pool, deadline - now));
+    /* the page's 支付 and 取消 forms, as on /orders/ */
+    seckill_v_set_bool(v, "can_pay", !strcmp(o.status, "pending_payment") && deadline > now);
+    seckill_v_set_bool(v, "can_cancel", !strcmp(o.status, "pending_payment"));
+    seckill_v_set_str(v, "csrf_token", seckill_csrf_token(r, user));
     return seckill_respond(r, HTTP_OK, "order", v);
 }
 
@@ -84,14 +101,21 @@ static seckill_value *row_view(request_rec *r, const seckill_order_row *o, time_
     seckill_v_set_str(v, "status", o->status);
     seckill_v_set_str(v, "status_text", status_text(o->status));
     seckill_v_set_str(v, "created", seckill_iso8601(r->pool, o->created));
+    seckill_v_set_str(v, "created_label", label(r->pool, o->created));
     if (open) {
         seckill_v_set_str(v, "pay_deadline", seckill_iso8601(r->pool, deadline));
         seckill_v_set_int(v, "pay_seconds_left", left);
+        seckill_v_set_str(v, "pay_deadline_label", label(r->pool, deadline));
+        seckill_v_set_str(v, "pay_left_text", seckill_hms(r->pool, left));
     }
-    if (o->paid)
+    if (o->paid) {
         seckill_v_set_str(v, "paid_at", seckill_iso8601(r->pool, o->paid));
-    if (o->cancelled)
+        seckill_v_set_str(v, "paid_label", label(r->pool, o->paid));
+    }
+    if (o->cancelled) {
         seckill_v_set_str(v, "cancelled_at", seckill_iso8601(r->pool, o->cancelled));
+        seckill_v_set_str(v, "cancelled_label", label(r->pool, o->cancelled));
+    }
     seckill_v_set_bool(v, "can_pay", left > 0);
     seckill_v_set_bool(v, "can_cancel", open);
     return v;

@@ -6,6 +6,7 @@
 #include "http_log.h"
 #include "http_protocol.h"
 
+#include "alipay.h"
 #include "body.h"
 #include "cancel.h"
 #include "form.h"
@@ -152,8 +153,21 @@ int seckill_handle_result(request_rec *r)
     seckill_v_set_str(v, "msg", result_text(&o));
     seckill_v_set_str(v, "product_name", o.order.product_name);
     seckill_v_set_str(v, "total_amount", o.order.total);
-    if (o.order.paid)
+    if (o.order.paid) {
+        char label[20];
+        seckill_alipay_timestamp(o.order.paid, label);
         seckill_v_set_str(v, "paid_at", seckill_iso8601(r->pool, o.order.paid));
+        seckill_v_set_str(v, "paid_at_label", apr_pstrdup(r->pool, label));
+    }
+    /* the badge the orders page shows for the order's state */
+    seckill_v_set_str(v, "badge",
+                      !strcmp(o.state, "paid")        ? "paid"
+                      : !strcmp(o.state, "cancelled") ? "cancelled"
+                                                      : "pending_payment");
+    seckill_v_set_str(v, "badge_text",
+                      !strcmp(o.state, "paid")        ? "已支付"
+                      : !strcmp(o.state, "cancelled") ? "已取消"
+                                                      : "待确认");
     if (o.refund >= 0)
         seckill_v_set_str(v, "refund", o.refund == 1 ? "refunded" : "pending");
     if (!strcmp(o.state, "waiting") || !strcmp(o.state, "confirming"))

@@ -158,20 +158,33 @@ static const char *hhmm(apr_pool_t *p, time_t t)
     return apr_psprintf(p, "%02d:%02d", tm.tm_hour, tm.tm_min);
 }
 
-static const char *status_text(const seckill_product *pr)
+/* The sale's state now, judged as lua/buy.lua judges a buy (the stored status only ends a
+ * sale early): the scheduler moves the stored status up to 10 s late, and a page must not
+ * offer a buy that would be refused, nor refuse one that would pass. */
+static int sale_state(const seckill_product *pr, time_t now)
 {
-    if (pr->status == 2)
+    if (pr->status == 2 || now >= pr->end)
+        return 2;
+    return now >= pr->start ? 1 : 0;
+}
+
+static const char *status_text(int state, const seckill_product *pr)
+{
+    if (state == 2)
         return "已结束";
-    if (pr->status == 0)
+    if (state == 0)
         return "未开始";
     return pr->stock > 0 ? "抢购中" : "已抢完";
 }
 
-static seckill_value *product_view(apr_pool_t *p, const seckill_product *pr)
+static seckill_value *product_view(apr_pool_t *p, const seckill_product *pr, time_t now)
 {
     seckill_value *v = seckill_v_obj(p);
     int sold = pr->total_stock - pr->stock;
-    int pct = pr->total_stock > 0 ? (sold * 100 + pr->total_stock / 2) / pr->total_stock : 0;
+    int pct = pr->total_stock > 0 ? (sold * 100 + pr->total_stock / 2) / pr->total_stock
+              : pr->stock <= 0    ? 100 /* nothing left: the bar shows it gone */
+                                  : 0;
+    int state = sale_state(pr, now);
     seckill_v_set_int(v, "id", pr->id);
     seckill_v_set_str(v, "name", pr->name);
     seckill_v_set_str(v, "image", pr->image);
@@ -180,10 +193,14 @@ static seckill_value *product_view(apr_pool_t *p, const seckill_product *pr)
     seckill_v_set_int(v, "stock", pr->stock);
     seckill_v_set_int(v, "total_stock", pr->total_stock);
     seckill_v_set_int(v, "sold_percentage", pct < 0 ? 0 : pct > 100 ? 100 : pct);
-    seckill_v_set_int(v, "status", pr->status);
-    seckill_v_set_str(v, "status_text", status_text(pr));
-    seckill_v_set_bool(v, "on_sale", pr->status == 1 && pr->stock > 0);
+    seckill_v_set_int(v, "status", state);
+    seckill_v_set_str(v, "status_text", status_text(state, pr));
+    seckill_v_set_bool(v, "on_sale", state == 1 && pr->stock > 0);
     seckill_v_set_bool(v, "sold_out", pr->stock <= 0);
+    seckill_v_set_bool(v, "not_started", state == 0);
+    seckill_v_set_bool(v, "ended", state == 2);
+    if (state == 0)
+        seckill_v_set_str(v, "starts_in", seckill_hms(p, pr->start - now));
     seckill_v_set_str(v, "start", seckill_iso8601(p, pr->start));
     seckill_v_set_str(v, "end", seckill_iso8601(p, pr->end));
     seckill_v_set_str(v, "start_label", hhmm(p, pr->start));
@@ -208,10 +225,13 @@ seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot, const 
         seckill_v_set_str(tab, "label", apr_psprintf(p, "%02d:00", seckill_slots[i]));
         seckill_v_set_bool(tab, "selected", seckill_slots[i] == slot);
         seckill_v_set_bool(tab, "current", seckill_slots[i] == current);
+        seckill_v_set_bool(tab, "past", seckill_slots[i] < current);
+        seckill_v_set_bool(tab, "upcoming", seckill_slots[i] > current);
         seckill_v_push(tabs, tab);
     }
     for (int i = 0; i < l->products->nelts; i++)
-        seckill_v_push(products, product_view(p, &APR_ARRAY_IDX(l->products, i, seckill_product)));
+        seckill_v_push(products,
+                       product_view(p, &APR_ARRAY_IDX(l->products, i, seckill_product), now));
     seckill_slot_window(now, slot, &from, &to);
     seckill_slot_date(now, date);
     seckill_v_set_bool(v, "ok", 1);
@@ -222,6 +242,11 @@ seckill_value *seckill_listing_view(request_rec *r, time_t now, int slot, const 
     seckill_v_set_int(v, "current_slot", current);
     seckill_v_set_str(v, "slot_start", seckill_iso8601(p, from));
     seckill_v_set_str(v, "slot_end", seckill_iso8601(p, to));
+    /* the page counts down to the slot's start before it, to its end during it */
+    seckill_v_set_bool(v, "slot_upcoming", now < from);
+    seckill_v_set_bool(v, "slot_live", now >= from && now < to);
+    seckill_v_set_bool(v, "slot_over", now >= to);
+    seckill_v_set_str(v, "slot_countdown", seckill_hms(p, now < from ? from - now : to - now));
     seckill_v_set(v, "slot_tabs", tabs);
     seckill_v_set(v, "products", products);
     seckill_v_set_bool(v, "empty", l->products->nelts == 0);

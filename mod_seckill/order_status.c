@@ -85,8 +85,9 @@ static const char *status_word(short s)
     case 0:
         return "pending_payment";
     case 1:
-    case 3:
         return "paid";
+    case 3:
+        return "completed";
     default:
         return "cancelled";
     }

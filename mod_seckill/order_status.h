@@ -13,7 +13,7 @@
 #define SECKILL_ORDER_USER_MAX 64
 
 typedef struct {
-    const char *status; /* queued | pending_payment | paid | cancelled | failed */
+    const char *status; /* queued | pending_payment | paid | completed | cancelled | failed */
     long long product_id;
     int quantity;
     time_t created;

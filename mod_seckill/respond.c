@@ -71,3 +71,11 @@ const char *seckill_iso8601(apr_pool_t *p, time_t t)
     return apr_psprintf(p, "%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+', labs(off) / 60,
                         labs(off) % 60);
 }
+
+const char *seckill_hms(apr_pool_t *p, long long secs)
+{
+    if (secs < 0)
+        secs = 0;
+    return apr_psprintf(p, "%02" APR_INT64_T_FMT ":%02d:%02d", (apr_int64_t)(secs / 3600),
+                        (int)(secs / 60 % 60), (int)(secs % 60));
+}

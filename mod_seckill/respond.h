@@ -19,5 +19,8 @@ int seckill_respond_error(request_rec *r, int status, const char *code, const ch
 
 /* ISO 8601 in local time with its offset, e.g. 2026-11-25T08:00:00+08:00. */
 const char *seckill_iso8601(apr_pool_t *p, time_t t);
+/* A span of seconds as the pages' countdowns show it before their script runs:
+ * "01:02:03" (hours go past 99 as needed; negative counts as 0). */
+const char *seckill_hms(apr_pool_t *p, long long secs);
 
 #endif

@@ -21,7 +21,13 @@ packages=(
     apache2-utils
     # the local Alipay stand-in (tools/alipay_standin.py) and the keys it signs with
     python3 openssl
+    # the browser end-to-end test (make e2e): headless Chromium, its driver, CJK fonts
+    chromium chromium-driver fonts-noto-cjk
 )
+# playwright-core (e2e/package.json) runs on node; Debian's nodejs and npm where no node is
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
 
 installed() {
     local status

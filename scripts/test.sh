@@ -34,7 +34,13 @@ suite() {
     scripts/db.sh schema
     [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
     perl t/TEST -clean >/dev/null 2>&1 || true
-    perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@"
+    local rc=0
+    perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@" || rc=$?
+    # the whole run goes on into the browser (make e2e) on the same stack
+    if [ "${SECKILL_TEST_E2E:-0}" = 1 ]; then
+        scripts/e2e.sh --in-stack || rc=$?
+    fi
+    return "$rc"
 }
 
 if [ "${1:-}" = --suite ]; then
@@ -45,6 +51,9 @@ fi
 
 make -s all
 make -s unit
+# Then the browser end-to-end test after the suite (SECKILL_TEST_E2E=0 leaves it out).
+export SECKILL_TEST_E2E=${SECKILL_TEST_E2E:-1}
+if [ "$SECKILL_TEST_E2E" = 1 ]; then scripts/e2e.sh --prepare; fi
 
 if [ "$(id -u)" != 0 ]; then
     suite "$@"
@@ -59,6 +68,7 @@ if ! runuser -u "$user" -- test -r "$top/Makefile" -a -x "$top/t"; then
     chmod 755 "$stage"
     say "$user cannot read $top: running the suite from a copy in $stage"
     tar -C "$top" --exclude=./run --exclude=./build/test-run --exclude=./.git -cf - . | tar -C "$stage" -xf -
+    orig=$top
     top=$stage
     cd "$top"
     export SECKILL_TOP=$top SECKILL_RUN_DIR=$top/build/test-run SECKILL_KEYS_DIR=$top/build/test-run/keys
@@ -67,6 +77,10 @@ mkdir -p "$SECKILL_RUN_DIR"
 chown -R "$user" t "$SECKILL_RUN_DIR"  # Apache::Test writes t/conf, t/logs, t/state, t/htdocs
 say "running the suite as $user"
 rc=0
+mkdir -p build/e2e-shots && chown -R "$user" build/e2e-shots
 runuser -u "$user" -- bash scripts/test.sh --suite "$@" || rc=$?
-if [ -n "${stage:-}" ]; then rm -rf "$stage"; fi
+if [ -n "${stage:-}" ]; then
+    rm -rf "$orig/build/e2e-shots" && cp -r build/e2e-shots "$orig/build/" 2>/dev/null || true
+    rm -rf "$stage"
+fi
 exit "$rc"

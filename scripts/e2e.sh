@@ -25,8 +25,12 @@ die() { echo "e2e: error: $*" >&2; exit 1; }
 prepare() {
     local want have
     want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' e2e/package.json | head -n 1)
-    have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
-        e2e/node_modules/playwright-core/package.json 2>/dev/null | head -n 1)
+    have=
+    # a fresh clone has no e2e/node_modules yet
+    if [ -f e2e/node_modules/playwright-core/package.json ]; then
+        have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+            e2e/node_modules/playwright-core/package.json | head -n 1)
+    fi
     [ -n "$want" ] && [ "$want" = "$have" ] && return 0
     command -v npm >/dev/null || die "npm is missing (make deps installs it)"
     say "installing playwright-core $want into e2e/node_modules (npm ci)"

@@ -461,6 +461,88 @@ seckill_amqp_result seckill_amqp_publish(seckill_amqp *a, const char *routing_ke
     return seckill_amqp_publish_all(a, &m, 1);
 }
 
+/* ---- streaming publishes ------------------------------------------------------------------ */
+
+seckill_amqp_result seckill_amqp_send(seckill_amqp *a, const seckill_amqp_message *m, uint64_t *seq)
+{
+    int st;
+    if (a->broken) {
+        set_err(a, "publish", "the connection is broken");
+        return SECKILL_AMQP_LOST;
+    }
+    if ((st = send_one(a, m)) != AMQP_STATUS_OK)
+        return lost(a, "publish", st);
+    *seq = ++a->seq;
+    return SECKILL_AMQP_OK;
+}
+
+/* basic.return comes with the message's header and body frames: the body names the message. */
+static int report_returned(seckill_amqp *a, void (*fn)(void *, const seckill_amqp_confirm *),
+                           void *ctx)
+{
+    amqp_message_t msg;
+    seckill_amqp_confirm c = {SECKILL_AMQP_CONFIRM_RETURN, 0, 0, NULL, 0};
+    if (check_reply(a, amqp_read_message(a->conn, CHANNEL, &msg, 0), "basic.return"))
+        return -1;
+    c.body = msg.body.bytes;
+    c.len = msg.body.len;
+    fn(ctx, &c);
+    amqp_destroy_message(&msg);
+    return 0;
+}
+
+seckill_amqp_result seckill_amqp_read_confirms(seckill_amqp *a,
+                                               void (*fn)(void *ctx, const seckill_amqp_confirm *c),
+                                               void *ctx)
+{
+    struct timeval now = {0, 0};
+    amqp_frame_t f;
+    int st;
+
+    if (a->broken)
+        return SECKILL_AMQP_LOST;
+    while ((st = amqp_simple_wait_frame_noblock(a->conn, &f, &now)) == AMQP_STATUS_OK) {
+        seckill_amqp_confirm c = {SECKILL_AMQP_CONFIRM_ACK, 0, 0, NULL, 0};
+        if (f.frame_type != AMQP_FRAME_METHOD)
+            continue;
+        switch (f.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: {
+            const amqp_basic_ack_t *ack = f.payload.method.decoded;
+            c.tag = ack->delivery_tag;
+            c.multiple = ack->multiple;
+            fn(ctx, &c);
+            break;
+        }
+        case AMQP_BASIC_NACK_METHOD: {
+            const amqp_basic_nack_t *nack = f.payload.method.decoded;
+            c.kind = SECKILL_AMQP_CONFIRM_NACK;
+            c.tag = nack->delivery_tag;
+            c.multiple = nack->multiple;
+            fn(ctx, &c);
+            break;
+        }
+        case AMQP_BASIC_RETURN_METHOD:
+            if (report_returned(a, fn, ctx))
+                return SECKILL_AMQP_LOST;
+            break;
+        case AMQP_CHANNEL_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            return closed(a, &f.payload.method);
+        default:
+            break;
+        }
+    }
+    if (st != AMQP_STATUS_TIMEOUT)
+        return lost(a, "confirms", st);
+    amqp_maybe_release_buffers(a->conn);
+    return SECKILL_AMQP_OK;
+}
+
+int seckill_amqp_fd(const seckill_amqp *a)
+{
+    return a && !a->broken ? amqp_get_sockfd(a->conn) : -1;
+}
+
 /* ---- consume ----------------------------------------------------------------------------- */
 
 seckill_amqp_result seckill_amqp_consume(seckill_amqp *a, const char *queue, int prefetch)

@@ -72,6 +72,38 @@ typedef struct {
  * be stored. */
 seckill_amqp_result seckill_amqp_publish_all(seckill_amqp *a, const seckill_amqp_message *m, int n);
 
+/* ---- streaming publishes: many in flight, their confirms read as they come ----
+ * For a publisher that sends while earlier messages still await their confirms (the module's
+ * per-child publisher). Never mixed with seckill_amqp_publish_all on one connection. */
+
+/* Sends m (as seckill_amqp_publish does) without waiting; *seq is the delivery tag its
+ * confirm will carry. OK, or LOST (the connection is broken). */
+seckill_amqp_result seckill_amqp_send(seckill_amqp *a, const seckill_amqp_message *m,
+                                      uint64_t *seq);
+
+typedef enum {
+    SECKILL_AMQP_CONFIRM_ACK,   /* stored: tag, and with multiple every earlier tag too */
+    SECKILL_AMQP_CONFIRM_NACK,  /* refused: likewise */
+    SECKILL_AMQP_CONFIRM_RETURN /* unroutable (its ack follows): body says which message */
+} seckill_amqp_confirm_kind;
+
+typedef struct {
+    seckill_amqp_confirm_kind kind;
+    uint64_t tag;
+    int multiple;
+    const void *body; /* RETURN: the message's body, valid during the callback only */
+    size_t len;
+} seckill_amqp_confirm;
+
+/* Reads every frame already received, without waiting, and reports each confirm and return
+ * to fn. OK when nothing more is there (poll seckill_amqp_fd to wait for more), LOST when
+ * the connection or the channel failed (or the broker closed it). */
+seckill_amqp_result seckill_amqp_read_confirms(seckill_amqp *a,
+                                               void (*fn)(void *ctx, const seckill_amqp_confirm *c),
+                                               void *ctx);
+/* The socket, to poll for readability; -1 when there is none. */
+int seckill_amqp_fd(const seckill_amqp *a);
+
 /* Where a message goes to arrive in SECKILL_RK_ORDER_TIMEOUT after delay_ms: the longest
  * ladder step that is not longer (expiration 0: the queue's TTL applies), or below a second
  * SECKILL_RK_ORDER_TIMEOUT_WAIT with *expiration_ms = max(1, delay_ms) (all TTLs there are

@@ -8,7 +8,7 @@
 
 #define DEFAULT_REDIS_POOL 64
 #define DEFAULT_MYSQL_POOL 16
-#define DEFAULT_AMQP_POOL 32
+#define DEFAULT_AMQP_POOL 1
 #define DEFAULT_AMQP_TIMEOUT_MS 3000
 #define DEFAULT_REDIS_TIMEOUT_MS 1000
 #define DEFAULT_MYSQL_TIMEOUT_S 3
@@ -330,7 +330,7 @@ const command_rec seckill_cmds[] = {
     AP_INIT_TAKE1("SeckillMySQLPoolSize", set_pool, (void *)2, RSRC,
                   "Most MySQL connections one httpd child keeps (default 16)"),
     AP_INIT_TAKE1("SeckillAMQPPoolSize", set_pool, (void *)3, RSRC,
-                  "Most RabbitMQ connections one httpd child keeps (default 32)"),
+                  "RabbitMQ publishers of one httpd child, each a thread (default 1)"),
     AP_INIT_TAKE1("SeckillAMQPTimeout", set_timeout, (void *)3, RSRC,
                   "RabbitMQ connect and publisher-confirm timeout in milliseconds (default 3000)"),
     AP_INIT_TAKE1("SeckillRedisTimeout", set_timeout, (void *)1, RSRC,

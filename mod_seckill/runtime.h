@@ -21,7 +21,7 @@ struct seckill_runtime {
     /* per child */
     seckill_conn_pool *redis;
     seckill_conn_pool *mysql;
-    seckill_conn_pool *amqp;
+    struct seckill_amqp_pool *amqp; /* the child's publishers (amqp_pool.h) */
     seckill_soldout *soldout;
     seckill_bloom_mirror *bloom;
     seckill_snowflake ids;

@@ -77,6 +77,9 @@ subtest 'a buy, then the same shopper again' => sub {
     like($d->{order_id} // '', qr/^\d{15,20}$/, '  order id as a string of digits');
     $order = $d->{order_id};
     is(redis('GET', "seckill:stock:{p$on_sale}"), '2', 'Redis stock decremented');
+    is(redis('GET', "seckill:order:$order"), $alice->id . "|$on_sale|queued",
+        'the order marker, written by the buy script');
+    cmp_ok(redis('TTL', "seckill:order:$order"), '>', 86000, '  for a day');
 
     ($res, $d) = $alice->buy($on_sale);
     is($res->code, 409, 'the same shopper again: 409');
@@ -173,6 +176,9 @@ subtest 'RabbitMQ down: 503 and no stock held' => sub {
     is($d->{code}, 'unavailable', '  code unavailable');
     is(redis('GET', "seckill:stock:{p$limited}"), $before, 'the unit was given back');
     is(redis('HGET', "seckill:buyers:{p$limited}", $erin->id), '', 'the buyer was not recorded');
+    my @markers = grep { index(redis('GET', $_), $erin->id . '|') == 0 }
+      split /\n/, redis('KEYS', 'seckill:order:*');
+    is(scalar @markers, 0, 'no order marker left for the revoked order');
     ($res, $d) = $erin->buy($limited);
     is($d->{code}, 'ok', 'once RabbitMQ is back, the same shopper can buy');
 };

@@ -16,6 +16,7 @@ struct seckill_amqp {
     struct timeval timeout; /* connect, every RPC and every confirm wait */
     uint64_t seq;           /* confirm-mode sequence number of the last publish */
     int broken;             /* the connection failed: only close is left */
+    int closed_by_server;   /* it failed because the broker closed the channel or connection */
     char err[256];
 };
 
@@ -58,6 +59,7 @@ static int check_reply(seckill_amqp *a, amqp_rpc_reply_t r, const char *what)
         break;
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         close_reason(&r.reply, why, sizeof why);
+        a->closed_by_server = 1;
         break;
     }
     set_err(a, what, why);
@@ -233,8 +235,8 @@ static int declare_topology(seckill_amqp *a)
     return 0;
 }
 
-seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
-                                size_t errlen)
+static seckill_amqp *open_conn(const seckill_endpoint *ep, int timeout_ms, int declare, char *err,
+                               size_t errlen)
 {
     seckill_amqp *a = calloc(1, sizeof *a);
 
@@ -245,13 +247,39 @@ seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char
     }
     a->timeout.tv_sec = timeout_ms / 1000;
     a->timeout.tv_usec = (timeout_ms % 1000) * 1000;
-    if (connect_login(a, ep) != 0 || declare_topology(a) != 0) {
+    if (connect_login(a, ep) != 0 || (declare && declare_topology(a) != 0)) {
         snprintf(err, errlen, "%s: %s", ep->url, a->err);
         a->broken = 1; /* a half-open handshake cannot be closed politely */
         seckill_amqp_close(a);
         return NULL;
     }
     return a;
+}
+
+seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                size_t errlen)
+{
+    return open_conn(ep, timeout_ms, 1, err, errlen);
+}
+
+seckill_amqp *seckill_amqp_connect(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                   size_t errlen)
+{
+    return open_conn(ep, timeout_ms, 0, err, errlen);
+}
+
+seckill_amqp_result seckill_amqp_declare(seckill_amqp *a)
+{
+    if (a->broken) {
+        set_err(a, "declare", "the connection is broken");
+        return SECKILL_AMQP_LOST;
+    }
+    return declare_topology(a) == 0 ? SECKILL_AMQP_OK : SECKILL_AMQP_LOST;
+}
+
+int seckill_amqp_closed_by_server(const seckill_amqp *a)
+{
+    return a->closed_by_server;
 }
 
 void seckill_amqp_close(seckill_amqp *a)
@@ -332,6 +360,7 @@ static seckill_amqp_result closed(seckill_amqp *a, const amqp_method_t *m)
     close_reason(m, why, sizeof why);
     set_err(a, "publish", why);
     a->broken = 1;
+    a->closed_by_server = 1;
     return SECKILL_AMQP_LOST;
 }
 

@@ -50,6 +50,15 @@ typedef struct seckill_amqp seckill_amqp;
  * confirm mode and declares the topology. NULL on failure with a message in err. */
 seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
                                 size_t errlen);
+/* The same without declaring the topology, for a caller that declared it already on an earlier
+ * connection (seckill_amqp_declare). */
+seckill_amqp *seckill_amqp_connect(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                   size_t errlen);
+/* Declares the topology (idempotent); not while publishes await their confirms. OK or LOST. */
+seckill_amqp_result seckill_amqp_declare(seckill_amqp *a);
+/* 1 when the connection failed because the broker closed the channel or the connection (a
+ * missing exchange, a shutdown): the topology may need declaring again. */
+int seckill_amqp_closed_by_server(const seckill_amqp *a);
 void seckill_amqp_close(seckill_amqp *a);
 /* Publishes body (content type application/json, persistent, mandatory) to the exchange with
  * routing_key and waits for the confirm. expiration_ms > 0 sets a per-message TTL;

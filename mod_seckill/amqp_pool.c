@@ -68,6 +68,8 @@ typedef struct {
     /* the publisher thread's own */
     seckill_amqp *a;
     uint64_t low, next; /* tags in flight: [low, next); the slot of tag t is ring[t % MAX] */
+    int declared;       /* declared in this child: once, not per connection (again after the
+                           broker refused a message or closed a connection) */
     int down;           /* a connect failed and none succeeded since: logged once an outage */
     unsigned long sent, confirms, wakes; /* for the log line at the child's exit */
 } publisher;
@@ -145,6 +147,9 @@ static void settle_all(publisher *p, seckill_conn_result result)
 static void drop_connection(publisher *p, seckill_conn_result result)
 {
     settle_all(p, result);
+    /* a broker that closed it may miss the topology (a reset node): declare with the next */
+    if (seckill_amqp_closed_by_server(p->a))
+        p->declared = 0;
     seckill_amqp_close(p->a);
     p->a = NULL;
 }
@@ -167,7 +172,9 @@ static void on_confirm(void *ctx, const seckill_amqp_confirm *c)
         for (uint64_t t = p->low; t < p->next && !found; t++)
             slot_of(p, t)->returned = 1;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s,
-                     "SK0213: amqp: a message was returned as unroutable");
+                     "SK0213: amqp: a message was returned as unroutable; the topology is "
+                     "declared again");
+        p->declared = 0;
         return;
     }
     from = c->multiple ? p->low : c->tag;
@@ -182,23 +189,35 @@ static void on_confirm(void *ctx, const seckill_amqp_confirm *c)
     }
 }
 
-/* A connection for the queued messages (it declares the topology). */
+/* A connection for the queued messages, with the topology declared once per child. */
 static int ensure_connection(publisher *p)
 {
     char err[512] = "";
-    if (p->a)
+    if (p->a && (p->declared || p->low != p->next))
         return 1;
-    p->a = seckill_amqp_open(p->ep, p->timeout_ms, err, sizeof err);
     if (!p->a) {
-        ap_log_error(APLOG_MARK, p->down ? APLOG_DEBUG : APLOG_ERR, 0, p->s,
-                     "SK0210: amqp: cannot connect: %s", err);
-        p->down = 1;
-        return 0;
+        p->a = seckill_amqp_connect(p->ep, p->timeout_ms, err, sizeof err);
+        if (!p->a) {
+            ap_log_error(APLOG_MARK, p->down ? APLOG_DEBUG : APLOG_ERR, 0, p->s,
+                         "SK0210: amqp: cannot connect: %s", err);
+            p->down = 1;
+            return 0;
+        }
+        if (p->down)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, p->s, "SK0211: amqp: connected again");
+        p->down = 0;
+        p->low = p->next = 1; /* a new channel numbers its publishes from 1 */
     }
-    if (p->down)
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, p->s, "SK0211: amqp: connected again");
-    p->down = 0;
-    p->low = p->next = 1; /* a new channel numbers its publishes from 1 */
+    if (!p->declared) {
+        if (seckill_amqp_declare(p->a) != SECKILL_AMQP_OK) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s, "SK0210: amqp: declaring: %s",
+                         seckill_amqp_error(p->a));
+            seckill_amqp_close(p->a);
+            p->a = NULL;
+            return 0;
+        }
+        p->declared = 1;
+    }
     return 1;
 }
 

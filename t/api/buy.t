@@ -166,6 +166,31 @@ subtest 'HTML form buy without JavaScript' => sub {
         '  nothing bought');
 };
 
+# The module declares the topology once per child, not per connection; a broker that lost it
+# (here: the order queue deleted) returns the next message unroutable, and that child declares
+# it again before its next publish.
+subtest 'the order queue lost: 503 for an unroutable order, then declared again' => sub {
+    stop_worker($worker); # its reconnect would declare the queue again first
+    ok(wait_for(15, sub { (queue_depth('seckill.order.create') // 1) == 0 }), 'queue drained');
+    system(top_dir() . '/build/tools/amqp_tool', 'delete', 'seckill.order.create') == 0
+      or die "amqp_tool delete failed\n";
+    my $before = redis('GET', "seckill:stock:{p$limited}");
+    my @codes;
+    # every child that has published must meet the loss once; others never saw the queue go
+    for (1 .. 12) {
+        my ($res, $d) = Shopper->new->buy($limited);
+        push @codes, $d->{code} // $res->code;
+    }
+    my $n503 = grep { $_ eq 'unavailable' } @codes;
+    my $nok = grep { $_ eq 'ok' } @codes;
+    is($n503 + $nok, 12, 'only ok and unavailable') or diag "@codes";
+    cmp_ok($nok, '>', 0, "after the loss the module publishes again ($n503 unroutable)");
+    is(queue_depth('seckill.order.create'), $nok, 'the queue is back and holds the ok orders');
+    is(redis('GET', "seckill:stock:{p$limited}"), $before - $nok,
+        'the unroutable ones hold no stock');
+    $worker = start_worker();
+};
+
 subtest 'RabbitMQ down: 503 and no stock held' => sub {
     my $erin = Shopper->new;
     my $before = redis('GET', "seckill:stock:{p$limited}");

@@ -59,6 +59,8 @@ enum {
     SKW_ORDERS_BATCH = 408,     /* debug: one batch's counts and time */
     SKW_ORDERS_ABANDONED = 409, /* warn: a batch not acked (server lost, publish not confirmed):
                                  * RabbitMQ delivers it again; info: batches succeed again */
+    SKW_ORDERS_PER_ORDER = 410, /* debug: a batch's fast way (one UPDATE a product, multi-row
+                                 * INSERTs) rolled back: written order by order instead */
 
     SKW_TIMEOUT_CONSUMING = 501, /* info: consuming seckill.order.timeout */
     SKW_TIMEOUT_CANCELLED = 502, /* info: an order unpaid at its deadline cancelled, stock back */

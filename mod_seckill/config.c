@@ -15,6 +15,7 @@
 #define DEFAULT_RATE_LIMIT 5
 #define DEFAULT_RATE_WINDOW 1
 #define DEFAULT_PAY_TIMEOUT 300
+#define DEFAULT_LISTING_CACHE_MS 250
 #define SECRET_MIN 32
 #define SECRET_MAX 4096
 
@@ -33,6 +34,7 @@ void *seckill_config_create(apr_pool_t *p, server_rec *s)
     c->user_limit = SECKILL_UNSET;
     c->pay_timeout = SECKILL_UNSET;
     c->identity = SECKILL_UNSET;
+    c->listing_cache_ms = SECKILL_UNSET;
     return c;
 }
 
@@ -61,6 +63,7 @@ void *seckill_config_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(user_limit);
     MERGE_INT(pay_timeout);
     MERGE_INT(identity);
+    MERGE_INT(listing_cache_ms);
     MERGE_PTR(template_dir);
     MERGE_PTR(lua_dir);
     MERGE_PTR(alipay_app_id);
@@ -83,6 +86,7 @@ const char *seckill_config_finalize(apr_pool_t *p, server_rec *s, seckill_server
     DEFAULT(mysql_pool_max, DEFAULT_MYSQL_POOL);
     DEFAULT(amqp_pool_max, DEFAULT_AMQP_POOL);
     DEFAULT(amqp_timeout_ms, DEFAULT_AMQP_TIMEOUT_MS);
+    DEFAULT(listing_cache_ms, DEFAULT_LISTING_CACHE_MS);
     DEFAULT(redis_timeout_ms, DEFAULT_REDIS_TIMEOUT_MS);
     DEFAULT(mysql_timeout_s, DEFAULT_MYSQL_TIMEOUT_S);
     DEFAULT(node_id, 0);
@@ -247,6 +251,11 @@ static const char *set_pay_timeout(cmd_parms *cmd, void *d, const char *arg)
     return parse_int(cmd, arg, 1, 86400, &conf_of(cmd)->pay_timeout);
 }
 
+static const char *set_listing_cache(cmd_parms *cmd, void *d, const char *arg)
+{
+    return parse_int(cmd, arg, 0, 60000, &conf_of(cmd)->listing_cache_ms);
+}
+
 static const char *set_identity(cmd_parms *cmd, void *d, const char *arg)
 {
     seckill_server_conf *c = conf_of(cmd);
@@ -347,6 +356,8 @@ const command_rec seckill_cmds[] = {
                   "Units of one product one shopper may buy (default 1)"),
     AP_INIT_TAKE1("SeckillPayTimeout", set_pay_timeout, NULL, RSRC,
                   "Seconds an order may stay unpaid before it is cancelled (default 300)"),
+    AP_INIT_TAKE1("SeckillListingCache", set_listing_cache, NULL, RSRC,
+                  "Milliseconds a child serves a rendered listing again (default 250; 0 = off)"),
     AP_INIT_TAKE1("SeckillIdentity", set_identity, NULL, RSRC,
                   "How shoppers are identified: cookie (default), remote_user or ip"),
     AP_INIT_TAKE1("SeckillTemplateDir", set_dir, (void *)1, RSRC,

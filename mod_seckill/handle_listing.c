@@ -4,7 +4,7 @@
 #include "http_protocol.h"
 
 #include "identity.h"
-#include "listing.h"
+#include "listing_cache.h"
 #include "respond.h"
 #include "slot.h"
 
@@ -32,10 +32,7 @@ int seckill_handle_listing(request_rec *r)
 {
     time_t now = (time_t)apr_time_sec(r->request_time);
     int slot = seckill_slot_of_time(now);
-    seckill_listing l;
-    seckill_value *view;
     const char *bad;
-    int rc;
 
     if (r->method_number != M_GET) {
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
@@ -44,11 +41,6 @@ int seckill_handle_listing(request_rec *r)
     }
     if ((bad = parse_query(r, &slot)) != NULL)
         return seckill_respond_error(r, HTTP_BAD_REQUEST, "bad_request", bad);
-    if ((rc = seckill_listing_load(r, now, slot, &l)) != OK)
-        return seckill_respond_error(r, rc, "unavailable", "系统繁忙，请稍后再试");
-    apr_table_setn(r->headers_out, "X-Seckill-Cache", l.cache_hit ? "hit" : "miss");
-    view = seckill_listing_view(r, now, slot, &l);
     /* every page hands out the shopper's identity and the CSRF token its forms carry */
-    seckill_v_set_str(view, "csrf_token", seckill_csrf_token(r, seckill_identity(r, 1)));
-    return seckill_respond(r, HTTP_OK, "index", view);
+    return seckill_listing_respond(r, now, slot, seckill_csrf_token(r, seckill_identity(r, 1)));
 }

@@ -17,6 +17,7 @@
 #include "amqp_pool.h"
 #include "config.h"
 #include "handlers.h"
+#include "listing_cache.h"
 #include "mysql_pool.h"
 #include "redis_pool.h"
 #include "respond.h"
@@ -99,6 +100,7 @@ static void seckill_child_init(apr_pool_t *pchild, server_rec *s)
             c->rt->amqp = seckill_amqp_pool_create(pchild, v, c);
         c->rt->soldout = seckill_soldout_create(pchild);
         c->rt->bloom = seckill_bloom_mirror_create(pchild);
+        c->rt->listing = seckill_listing_cache_create(pchild);
     }
 }
 

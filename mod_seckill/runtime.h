@@ -24,6 +24,7 @@ struct seckill_runtime {
     struct seckill_amqp_pool *amqp; /* the child's publishers (amqp_pool.h) */
     seckill_soldout *soldout;
     seckill_bloom_mirror *bloom;
+    struct seckill_listing_cache *listing; /* rendered listings (listing_cache.h) */
     seckill_snowflake ids;
     int ids_ready; /* 0 not yet, 1 being set up, 2 ready: set once per child, see buy.c */
 };

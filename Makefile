@@ -113,7 +113,7 @@ FUZZ_TARGETS := mustache order endpoint slot form notify
 FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -std=gnu11 -Ilib $(APXS_INC) $(PKG_CFLAGS) -D_FILE_OFFSET_BITS=64
 fuzz_src_mustache := lib/mustache.c lib/value.c
-fuzz_src_order := lib/order.c lib/token.c
+fuzz_src_order := lib/order.c lib/token.c lib/fmt.c
 fuzz_src_endpoint := lib/endpoint.c
 fuzz_src_slot := lib/slot.c
 fuzz_src_form := lib/form.c

@@ -15,6 +15,10 @@
 #   bench/profile.sh amqp [N]              RabbitMQ alone: N (32,000) confirmed persistent publishes
 #                                          into a throwaway queue, one a confirm or in bursts,
 #                                          classic queue v1 and v2: msgs/s, broker CPU a message
+#   bench/profile.sh cpu NAME [WRK ARGS]   one load (as `load`), then the CPU time each server of
+#                                          this stack (by its pid files, not other stacks on the
+#                                          machine) spent a request: us of httpd, redis, rabbitmq,
+#                                          mysql, worker
 #   bench/profile.sh cleanup               bench products deleted, httpd back to its rate limit
 #
 # Hardware counters are not available in this VM (`perf stat -e instructions true` says "not
@@ -73,6 +77,22 @@ queue_orders() {
     queued=$((target - sales0))
 }
 
+# "name ticks" of this stack's servers (their processes and threads, children included)
+stack_cpu() {
+    local name file pid kids
+    for name in httpd:$httpd_pid redis:$SECKILL_RUN_DIR/redis/redis.pid \
+        mysql:$SECKILL_RUN_DIR/mysql/mysqld.pid rabbitmq:$SECKILL_RUN_DIR/rabbitmq/rabbitmq.pid \
+        worker:$worker_pid; do
+        file=${name#*:}
+        pid=$(cat "$file" 2>/dev/null) || pid=
+        kids=$( [ -n "$pid" ] && pgrep -P "$pid" | tr '\n' ' ')
+        for p in $pid $kids; do
+            awk -v n="${name%%:*}" '{ sub(/^.*\) /, ""); split($0, g, " "); print n, g[12] + g[13] }' \
+                "/proc/$p/stat" 2>/dev/null
+        done
+    done | awk '{ t[$1] += $2 } END { for (k in t) print k, t[k] }'
+}
+
 cmd=${1:-}
 shift || true
 case $cmd in
@@ -106,13 +126,14 @@ callgrind)
     : >"$dir/callgrind.loads"
     for name in "$@"; do
         # One httpd -X (one process, its threads run one at a time) per load, counting only
-        # what runs inside ap_run_process_connection: the requests, not startup or the MPM's
-        # idle threads. Its children drop root for www-data before the profile is written,
+        # what runs inside ap_run_process_connection and the module's publisher thread (its
+        # work is the buys' publishes): the requests, not startup or the MPM's idle threads. Its children drop root for www-data before the profile is written,
         # so the file is made writable first.
         out=$dir/callgrind.httpd.$name
         rm -f "$out"* && touch "$out" && chmod 666 "$out"
         SECKILL_RATE_LIMIT=0 valgrind --tool=callgrind --vgdb=no --callgrind-out-file="$out" \
             --collect-atstart=no --toggle-collect=ap_run_process_connection \
+            --toggle-collect='*publisher_thread' \
             "$HTTPD" "${httpd_args[@]}" -X >"$dir/valgrind.$name.log" 2>&1 &
         vg=$!
         wait_http 600 || die "httpd under valgrind does not answer ($dir/valgrind.$name.log)"
@@ -234,6 +255,23 @@ amqp)
         done
         "$dir/amqp_publish" "$v" 0 1 x delete
     done
+    ;;
+cpu)
+    name=${1:?cpu NAME}
+    shift
+    [ $# -gt 0 ] || set -- -t2 -c64 -d10s --latency
+    before=$(stack_cpu)
+    n=$(run_load "$name" "$@" | tee "$dir/cpu.$name.out" | awk '/^RESULT/ { print $5 }')
+    after=$(stack_cpu)
+    grep -v '^RESULT\|^NEXT' "$dir/cpu.$name.out" || true
+    awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" -v l="$name" 'BEGIN {
+        k = split(b, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], y, " "); s[y[1]] = y[2] }
+        k = split(a, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], y, " "); e[y[1]] = y[2] }
+        printf "profile: %s: %d requests; CPU a request:", l, n
+        split("httpd redis rabbitmq mysql worker", part, " ")
+        for (i = 1; i <= 5; i++) printf "  %s %.1f us", part[i], (e[part[i]] - s[part[i]]) / hz / n * 1e6
+        print ""
+    }'
     ;;
 cleanup)
     need_setup

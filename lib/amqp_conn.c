@@ -16,6 +16,7 @@ struct seckill_amqp {
     struct timeval timeout; /* connect, every RPC and every confirm wait */
     uint64_t seq;           /* confirm-mode sequence number of the last publish */
     int broken;             /* the connection failed: only close is left */
+    int closed_by_server;   /* it failed because the broker closed the channel or connection */
     char err[256];
 };
 
@@ -58,6 +59,7 @@ static int check_reply(seckill_amqp *a, amqp_rpc_reply_t r, const char *what)
         break;
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         close_reason(&r.reply, why, sizeof why);
+        a->closed_by_server = 1;
         break;
     }
     set_err(a, what, why);
@@ -233,8 +235,8 @@ static int declare_topology(seckill_amqp *a)
     return 0;
 }
 
-seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
-                                size_t errlen)
+static seckill_amqp *open_conn(const seckill_endpoint *ep, int timeout_ms, int declare, char *err,
+                               size_t errlen)
 {
     seckill_amqp *a = calloc(1, sizeof *a);
 
@@ -245,13 +247,39 @@ seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char
     }
     a->timeout.tv_sec = timeout_ms / 1000;
     a->timeout.tv_usec = (timeout_ms % 1000) * 1000;
-    if (connect_login(a, ep) != 0 || declare_topology(a) != 0) {
+    if (connect_login(a, ep) != 0 || (declare && declare_topology(a) != 0)) {
         snprintf(err, errlen, "%s: %s", ep->url, a->err);
         a->broken = 1; /* a half-open handshake cannot be closed politely */
         seckill_amqp_close(a);
         return NULL;
     }
     return a;
+}
+
+seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                size_t errlen)
+{
+    return open_conn(ep, timeout_ms, 1, err, errlen);
+}
+
+seckill_amqp *seckill_amqp_connect(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                   size_t errlen)
+{
+    return open_conn(ep, timeout_ms, 0, err, errlen);
+}
+
+seckill_amqp_result seckill_amqp_declare(seckill_amqp *a)
+{
+    if (a->broken) {
+        set_err(a, "declare", "the connection is broken");
+        return SECKILL_AMQP_LOST;
+    }
+    return declare_topology(a) == 0 ? SECKILL_AMQP_OK : SECKILL_AMQP_LOST;
+}
+
+int seckill_amqp_closed_by_server(const seckill_amqp *a)
+{
+    return a->closed_by_server;
 }
 
 void seckill_amqp_close(seckill_amqp *a)
@@ -332,6 +360,7 @@ static seckill_amqp_result closed(seckill_amqp *a, const amqp_method_t *m)
     close_reason(m, why, sizeof why);
     set_err(a, "publish", why);
     a->broken = 1;
+    a->closed_by_server = 1;
     return SECKILL_AMQP_LOST;
 }
 
@@ -481,8 +510,89 @@ seckill_amqp_result seckill_amqp_queue_depth(seckill_amqp *a, const char *queue,
     }
     *messages = ok->message_count;
     *consumers = ok->consumer_count;
+    return SECKILL_AMQP_OK;
+}
+
+/* ---- streaming publishes ------------------------------------------------------------------ */
+
+seckill_amqp_result seckill_amqp_send(seckill_amqp *a, const seckill_amqp_message *m, uint64_t *seq)
+{
+    int st;
+    if (a->broken) {
+        set_err(a, "publish", "the connection is broken");
+        return SECKILL_AMQP_LOST;
+    }
+    if ((st = send_one(a, m)) != AMQP_STATUS_OK)
+        return lost(a, "publish", st);
+    *seq = ++a->seq;
+    return SECKILL_AMQP_OK;
+}
+
+/* basic.return comes with the message's header and body frames: the body names the message. */
+static int report_returned(seckill_amqp *a, void (*fn)(void *, const seckill_amqp_confirm *),
+                           void *ctx)
+{
+    amqp_message_t msg;
+    seckill_amqp_confirm c = {SECKILL_AMQP_CONFIRM_RETURN, 0, 0, NULL, 0};
+    if (check_reply(a, amqp_read_message(a->conn, CHANNEL, &msg, 0), "basic.return"))
+        return -1;
+    c.body = msg.body.bytes;
+    c.len = msg.body.len;
+    fn(ctx, &c);
+    amqp_destroy_message(&msg);
+    return 0;
+}
+
+seckill_amqp_result seckill_amqp_read_confirms(seckill_amqp *a,
+                                               void (*fn)(void *ctx, const seckill_amqp_confirm *c),
+                                               void *ctx)
+{
+    struct timeval now = {0, 0};
+    amqp_frame_t f;
+    int st;
+
+    if (a->broken)
+        return SECKILL_AMQP_LOST;
+    while ((st = amqp_simple_wait_frame_noblock(a->conn, &f, &now)) == AMQP_STATUS_OK) {
+        seckill_amqp_confirm c = {SECKILL_AMQP_CONFIRM_ACK, 0, 0, NULL, 0};
+        if (f.frame_type != AMQP_FRAME_METHOD)
+            continue;
+        switch (f.payload.method.id) {
+        case AMQP_BASIC_ACK_METHOD: {
+            const amqp_basic_ack_t *ack = f.payload.method.decoded;
+            c.tag = ack->delivery_tag;
+            c.multiple = ack->multiple;
+            fn(ctx, &c);
+            break;
+        }
+        case AMQP_BASIC_NACK_METHOD: {
+            const amqp_basic_nack_t *nack = f.payload.method.decoded;
+            c.kind = SECKILL_AMQP_CONFIRM_NACK;
+            c.tag = nack->delivery_tag;
+            c.multiple = nack->multiple;
+            fn(ctx, &c);
+            break;
+        }
+        case AMQP_BASIC_RETURN_METHOD:
+            if (report_returned(a, fn, ctx))
+                return SECKILL_AMQP_LOST;
+            break;
+        case AMQP_CHANNEL_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            return closed(a, &f.payload.method);
+        default:
+            break;
+        }
+    }
+    if (st != AMQP_STATUS_TIMEOUT)
+        return lost(a, "confirms", st);
     amqp_maybe_release_buffers(a->conn);
     return SECKILL_AMQP_OK;
+}
+
+int seckill_amqp_fd(const seckill_amqp *a)
+{
+    return a && !a->broken ? amqp_get_sockfd(a->conn) : -1;
 }
 
 /* ---- consume ----------------------------------------------------------------------------- */

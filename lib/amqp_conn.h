@@ -50,6 +50,15 @@ typedef struct seckill_amqp seckill_amqp;
  * confirm mode and declares the topology. NULL on failure with a message in err. */
 seckill_amqp *seckill_amqp_open(const seckill_endpoint *ep, int timeout_ms, char *err,
                                 size_t errlen);
+/* The same without declaring the topology, for a caller that declared it already on an earlier
+ * connection (seckill_amqp_declare). */
+seckill_amqp *seckill_amqp_connect(const seckill_endpoint *ep, int timeout_ms, char *err,
+                                   size_t errlen);
+/* Declares the topology (idempotent); not while publishes await their confirms. OK or LOST. */
+seckill_amqp_result seckill_amqp_declare(seckill_amqp *a);
+/* 1 when the connection failed because the broker closed the channel or the connection (a
+ * missing exchange, a shutdown): the topology may need declaring again. */
+int seckill_amqp_closed_by_server(const seckill_amqp *a);
 void seckill_amqp_close(seckill_amqp *a);
 /* Publishes body (content type application/json, persistent, mandatory) to the exchange with
  * routing_key and waits for the confirm. expiration_ms > 0 sets a per-message TTL;
@@ -71,6 +80,38 @@ typedef struct {
  * (NACK also when any was unroutable: a return does not say which one), and some of them may
  * be stored. */
 seckill_amqp_result seckill_amqp_publish_all(seckill_amqp *a, const seckill_amqp_message *m, int n);
+
+/* ---- streaming publishes: many in flight, their confirms read as they come ----
+ * For a publisher that sends while earlier messages still await their confirms (the module's
+ * per-child publisher). Never mixed with seckill_amqp_publish_all on one connection. */
+
+/* Sends m (as seckill_amqp_publish does) without waiting; *seq is the delivery tag its
+ * confirm will carry. OK, or LOST (the connection is broken). */
+seckill_amqp_result seckill_amqp_send(seckill_amqp *a, const seckill_amqp_message *m,
+                                      uint64_t *seq);
+
+typedef enum {
+    SECKILL_AMQP_CONFIRM_ACK,   /* stored: tag, and with multiple every earlier tag too */
+    SECKILL_AMQP_CONFIRM_NACK,  /* refused: likewise */
+    SECKILL_AMQP_CONFIRM_RETURN /* unroutable (its ack follows): body says which message */
+} seckill_amqp_confirm_kind;
+
+typedef struct {
+    seckill_amqp_confirm_kind kind;
+    uint64_t tag;
+    int multiple;
+    const void *body; /* RETURN: the message's body, valid during the callback only */
+    size_t len;
+} seckill_amqp_confirm;
+
+/* Reads every frame already received, without waiting, and reports each confirm and return
+ * to fn. OK when nothing more is there (poll seckill_amqp_fd to wait for more), LOST when
+ * the connection or the channel failed (or the broker closed it). */
+seckill_amqp_result seckill_amqp_read_confirms(seckill_amqp *a,
+                                               void (*fn)(void *ctx, const seckill_amqp_confirm *c),
+                                               void *ctx);
+/* The socket, to poll for readability; -1 when there is none. */
+int seckill_amqp_fd(const seckill_amqp *a);
 
 /* Where a message goes to arrive in SECKILL_RK_ORDER_TIMEOUT after delay_ms: the longest
  * ladder step that is not longer (expiration 0: the queue's TTL applies), or below a second

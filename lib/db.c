@@ -13,6 +13,18 @@ struct seckill_db {
     unsigned int prepare_errno; /* closing a failed statement clears the connection's */
 };
 
+/* The multi-row order INSERTs of the worker: the same row, repeated (static text, so every
+ * statement is in the table and prepared once per connection). The product's name comes from
+ * its row, which the batch's stock UPDATE has locked already. */
+#define ORDER_ROWS_INSERT                                                                          \
+    "INSERT INTO seckill_orders (id, user_id, goods_id, goods_name, seckill_price, quantity,"      \
+    " total_amount, status, create_time) VALUES "
+#define ORDER_ROW "(?, ?, ?, (SELECT name FROM seckill_products WHERE id = ?), ?, ?, ?, 0, ?)"
+#define ORDER_ROW_2 ORDER_ROW "," ORDER_ROW
+#define ORDER_ROW_8 ORDER_ROW_2 "," ORDER_ROW_2 "," ORDER_ROW_2 "," ORDER_ROW_2
+#define ORDER_ROW_32 ORDER_ROW_8 "," ORDER_ROW_8 "," ORDER_ROW_8 "," ORDER_ROW_8
+#define ORDER_ROW_128 ORDER_ROW_32 "," ORDER_ROW_32 "," ORDER_ROW_32 "," ORDER_ROW_32
+
 /* Every statement the project runs. total_stock counts units sold in orders not cancelled,
  * so the listing's sold percentage is right even when the cache is rebuilt mid-sale. */
 static const char *const query_text[SECKILL_Q__COUNT] = {
@@ -38,6 +50,10 @@ static const char *const query_text[SECKILL_Q__COUNT] = {
         "INSERT INTO seckill_orders (id, user_id, goods_id, goods_name, seckill_price, quantity,"
         " total_amount, status, create_time)"
         " SELECT ?, ?, p.id, p.name, ?, ?, ?, 0, ? FROM seckill_products p WHERE p.id = ?",
+    [SECKILL_Q_WORKER_ORDER_ROWS_1] = ORDER_ROWS_INSERT ORDER_ROW,
+    [SECKILL_Q_WORKER_ORDER_ROWS_8] = ORDER_ROWS_INSERT ORDER_ROW_8,
+    [SECKILL_Q_WORKER_ORDER_ROWS_32] = ORDER_ROWS_INSERT ORDER_ROW_32,
+    [SECKILL_Q_WORKER_ORDER_ROWS_128] = ORDER_ROWS_INSERT ORDER_ROW_128,
     [SECKILL_Q_WORKER_ORDER_STATUS] = "SELECT status FROM seckill_orders WHERE id = ?",
     [SECKILL_Q_WORKER_ORDER_EXPIRE] = "UPDATE seckill_orders SET status = 2, cancel_time = NOW(6)"
                                       " WHERE id = ? AND status = 0",

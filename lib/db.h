@@ -27,6 +27,13 @@ typedef enum {
     /* worker: the order row, goods_name from the product: id, user_id, seckill_price, quantity,
      * total_amount, create_time, product id */
     SECKILL_Q_WORKER_ORDER_INSERT,
+    /* worker, the batch's fast way: 1, 8, 32 or 128 order rows in one INSERT, each row id,
+     * user_id, goods_id, goods_name by the product id, seckill_price, quantity, total_amount,
+     * create_time (8 parameters a row; the product's stock taken before, one UPDATE a product) */
+    SECKILL_Q_WORKER_ORDER_ROWS_1,
+    SECKILL_Q_WORKER_ORDER_ROWS_8,
+    SECKILL_Q_WORKER_ORDER_ROWS_32,
+    SECKILL_Q_WORKER_ORDER_ROWS_128,
     /* worker: status of one order (no row: no such order) */
     SECKILL_Q_WORKER_ORDER_STATUS,
     /* worker, timeout consumer: status 0 -> 2 with cancel_time, WHERE id = ? AND status = 0 */

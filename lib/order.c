@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 /* A body larger than this is no order message: refuse it before json-c sees it. */
 #define BODY_MAX 4096
 
@@ -13,9 +15,9 @@
  * sign exactly the same bytes whatever JSON spacing carried them. */
 static void fields_text(const seckill_order_msg *m, char *id, char *pid, char *qty)
 {
-    snprintf(id, 24, "%llu", (unsigned long long)m->order_id);
-    snprintf(pid, 24, "%lld", m->product_id);
-    snprintf(qty, 16, "%d", m->quantity);
+    seckill_fmt(id, 24, "%llu", (unsigned long long)m->order_id);
+    seckill_fmt(pid, 24, "%lld", m->product_id);
+    seckill_fmt(qty, 16, "%d", m->quantity);
 }
 
 void seckill_order_sign(seckill_order_msg *m, const char *secret, size_t secret_len)
@@ -79,7 +81,7 @@ static int put_raw(char *buf, size_t cap, size_t *n, const char *s)
 static int put_int(char *buf, size_t cap, size_t *n, long long v)
 {
     char num[24];
-    snprintf(num, sizeof num, "%lld", v);
+    seckill_fmt(num, sizeof num, "%lld", v);
     return put_raw(buf, cap, n, num);
 }
 
@@ -89,7 +91,7 @@ int seckill_order_encode(const seckill_order_msg *m, char *buf, size_t cap)
     size_t n = 0;
     int bad = 0;
 
-    snprintf(id, sizeof id, "%llu", (unsigned long long)m->order_id);
+    seckill_fmt(id, sizeof id, "%llu", (unsigned long long)m->order_id);
     bad |= put_raw(buf, cap, &n, "{\"order_id\":");
     bad |= put_string(buf, cap, &n, id); /* a string: 64 bits do not survive JS numbers */
     bad |= put_raw(buf, cap, &n, ",\"user_id\":");

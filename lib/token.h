@@ -1,6 +1,7 @@
 /* HMAC-SHA256 tokens over the shared secret, base64url without padding (43 characters).
  * One function signs for every purpose (identity cookie, CSRF, order token); the purpose is
- * the first field, so a token made for one can never pass as another. */
+ * the first field, so a token made for one can never pass as another. Any thread may sign;
+ * each secret is keyed once per process (the HMAC pads' digest states), not per call. */
 #ifndef SECKILL_TOKEN_H
 #define SECKILL_TOKEN_H
 

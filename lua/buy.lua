@@ -1,9 +1,12 @@
 -- The flash-sale buy, atomically and in one round trip: rate limit, sale window, per-user
 -- limit, stock check and decrement, buyer recorded. All keys share the product's hash tag.
 -- KEYS[1] product hash, KEYS[2] stock, KEYS[3] buyers hash, KEYS[4] rate-limit sorted set,
--- KEYS[5] order-state hash
+-- KEYS[5] order-state hash, KEYS[6] (optional) the order marker seckill:order:<order id>
 -- ARGV[1] user id, ARGV[2] quantity, ARGV[3] per-user limit, ARGV[4] rate limit (requests
--- per window, 0 = off), ARGV[5] window in ms, ARGV[6] the order id this buy will carry
+-- per window, 0 = off), ARGV[5] window in ms, ARGV[6] the order id this buy will carry,
+-- ARGV[7] the marker's value "<user>|<product id>|queued", ARGV[8] its lifetime in seconds
+-- The marker is the one key outside the product's hash tag (GET /order/{id} finds it by the
+-- order id alone): on a Redis Cluster, leave KEYS[6] out and write it apart.
 -- Returns {code, n, price}: 0 ok (n = stock left, price = unit price), 1 no such product,
 -- 2 not started (n = ms to go), 3 ended, 4 sold out, 5 already bought (n = units bought),
 -- 6 rate limited (n = ms to wait), 7 stock not cached (the caller rebuilds the cache).
@@ -47,6 +50,7 @@ redis.call('DECRBY', KEYS[2], qty)
 redis.call('HINCRBY', KEYS[3], ARGV[1], qty)
 redis.call('HSET', KEYS[5], ARGV[6], 'sold')
 redis.call('PEXPIRE', KEYS[5], 604800000)
+if KEYS[6] then redis.call('SET', KEYS[6], ARGV[7], 'EX', ARGV[8]) end
 if bought == 0 then
   -- the buyers hash lives as long as the product's cache
   local ttl = redis.call('PTTL', KEYS[1])

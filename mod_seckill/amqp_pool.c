@@ -1,97 +1,554 @@
 #include "amqp_pool.h"
 
 #include "apr_strings.h"
+#include "http_log.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runtime.h"
 #include "stats.h"
 
-typedef struct {
-    const seckill_endpoint *ep;
-    int timeout_ms;
-} amqp_params;
+/* Messages one publisher keeps in flight; more wait in its queue. RabbitMQ's cost a message
+ * falls with the burst (bench/README.md): 65-85 us confirmed alone, about 30 in bursts of 32. */
+#define INFLIGHT_MAX 256
+#define RK_MAX 64
 
-static void *amqp_open(void *params, char *err, size_t errlen)
-{
-    amqp_params *ap = params;
-    return seckill_amqp_open(ap->ep, ap->timeout_ms, err, errlen);
-}
+typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
 
-static void amqp_close(void *conn)
-{
-    seckill_amqp_close(conn);
-}
-
-seckill_conn_pool *seckill_amqp_pool_create(apr_pool_t *pchild, server_rec *s,
-                                            const seckill_server_conf *c)
-{
-    amqp_params *ap = apr_pcalloc(pchild, sizeof *ap);
-    ap->ep = c->amqp;
-    ap->timeout_ms = c->amqp_timeout_ms;
-    return seckill_conn_pool_create(pchild, s, "amqp", c->amqp_pool_max, amqp_open, amqp_close, ap);
-}
-
-typedef struct {
+/* One request's message. It lives on the requesting thread's stack: the publisher reaches it
+ * only under the lock, and a requester that gives up unhooks it first (see give_up). */
+typedef struct job {
+    struct job *next;
     const char *routing_key;
     const char *body;
     size_t len;
-} publish_job;
+    job_state state;
+    seckill_conn_result result;
+    int slot; /* JOB_SENT: its place in the ring */
+    pthread_cond_t done;
+} job;
 
-static seckill_conn_result publish(request_rec *r, void *conn, void *baton)
+/* A message sent and not settled yet; the publisher's own copy, so a requester gone does not
+ * pull the body from under a send. */
+typedef struct {
+    job *job;     /* NULL when its requester gave up (changed under the lock) */
+    uint64_t tag; /* delivery tag; 0: free */
+    int settled;  /* the broker answered: result holds what */
+    int returned; /* unroutable (basic.return came before its ack) */
+    seckill_conn_result result;
+    struct timespec sent;
+    char rk[RK_MAX];
+    char *body;
+    size_t len, cap;
+} slot;
+
+typedef struct {
+    server_rec *s;
+    const seckill_endpoint *ep;
+    int timeout_ms;
+    pthread_t thread;
+    int started;
+
+    /* shared with the request threads, under lock */
+    pthread_mutex_t lock;
+    pthread_condattr_t cattr;
+    job *head, *tail; /* queued, not sent yet */
+    int sleeping;     /* the publisher is in poll(): a new job writes wake */
+    int stopping;
+    int wake;                /* eventfd */
+    slot ring[INFLIGHT_MAX]; /* slot.job and the job's fields: under lock; the rest its own */
+
+    /* the publisher thread's own */
+    seckill_amqp *a;
+    uint64_t low, next; /* tags in flight: [low, next); the slot of tag t is ring[t % MAX] */
+    int declared;       /* declared in this child: once, not per connection (again after the
+                           broker refused a message or closed a connection) */
+    int down;           /* a connect failed and none succeeded since: logged once an outage */
+    unsigned long sent, confirms, wakes; /* for the log line at the child's exit */
+    seckill_pool_stats *stats;           /* the status page's "amqp" numbers of this child */
+} publisher;
+
+struct seckill_amqp_pool {
+    publisher *pub;
+    int n;
+    unsigned turn;
+};
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+static void now_mono(struct timespec *t)
 {
-    publish_job *job = baton;
-    switch (seckill_amqp_publish(conn, job->routing_key, job->body, job->len, 0, -1)) {
-    case SECKILL_AMQP_OK:
-        return SECKILL_CONN_OK;
-    case SECKILL_AMQP_LOST:
-        /* a retry may store the message twice: the worker treats a known order id as done */
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK0501: amqp: %s",
-                      seckill_amqp_error(conn));
-        return SECKILL_CONN_LOST;
-    default:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0502: amqp: publish not confirmed: %s",
-                      seckill_amqp_error(conn));
-        return SECKILL_CONN_BROKEN;
+    clock_gettime(CLOCK_MONOTONIC, t);
+}
+
+static long long ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (long long)(b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void add_ms(struct timespec *t, long long ms)
+{
+    t->tv_sec += ms / 1000;
+    t->tv_nsec += (ms % 1000) * 1000000;
+    if (t->tv_nsec >= 1000000000) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000;
     }
+}
+
+/* ---- the publisher thread ------------------------------------------------------------------ */
+
+static slot *slot_of(publisher *p, uint64_t tag)
+{
+    return &p->ring[tag % INFLIGHT_MAX];
+}
+
+/* Tells the requesters of the settled slots (under the lock) and frees those slots. */
+static void deliver(publisher *p)
+{
+    pthread_mutex_lock(&p->lock);
+    for (uint64_t t = p->low; t < p->next; t++) {
+        slot *sl = slot_of(p, t);
+        if (!sl->settled)
+            continue;
+        if (sl->job) {
+            sl->job->result = sl->result;
+            sl->job->state = JOB_DONE;
+            pthread_cond_signal(&sl->job->done);
+            sl->job = NULL;
+        }
+        sl->tag = 0;
+        sl->settled = 0;
+    }
+    while (p->low < p->next && slot_of(p, p->low)->tag == 0)
+        p->low++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Every message in flight gets result (nothing more will come for them on this connection). */
+static void settle_all(publisher *p, seckill_conn_result result)
+{
+    for (uint64_t t = p->low; t < p->next; t++) {
+        slot *sl = slot_of(p, t);
+        if (sl->tag && !sl->settled) {
+            sl->settled = 1;
+            sl->result = result;
+        }
+    }
+    deliver(p);
+}
+
+static void drop_connection(publisher *p, seckill_conn_result result)
+{
+    settle_all(p, result);
+    /* a broker that closed it may miss the topology (a reset node): declare with the next */
+    if (seckill_amqp_closed_by_server(p->a))
+        p->declared = 0;
+    seckill_amqp_close(p->a);
+    p->a = NULL;
+    SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), open, -1);
+    SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), lost, 1);
+}
+
+static void on_confirm(void *ctx, const seckill_amqp_confirm *c)
+{
+    publisher *p = ctx;
+    uint64_t from, to;
+
+    p->confirms++;
+    if (c->kind == SECKILL_AMQP_CONFIRM_RETURN) {
+        int found = 0;
+        for (uint64_t t = p->low; t < p->next && !found; t++) {
+            slot *sl = slot_of(p, t);
+            if (sl->tag && !sl->settled && sl->len == c->len &&
+                memcmp(sl->body, c->body, c->len) == 0)
+                sl->returned = found = 1;
+        }
+        /* a return no message matches: fail them all rather than answer ok for the wrong one */
+        for (uint64_t t = p->low; t < p->next && !found; t++)
+            slot_of(p, t)->returned = 1;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s,
+                     "SK0213: amqp: a message was returned as unroutable; the topology is "
+                     "declared again");
+        p->declared = 0;
+        return;
+    }
+    from = c->multiple ? p->low : c->tag;
+    to = c->tag + 1 < p->next ? c->tag + 1 : p->next;
+    for (uint64_t t = from < p->low ? p->low : from; t < to; t++) {
+        slot *sl = slot_of(p, t);
+        if (sl->tag != t || sl->settled)
+            continue;
+        sl->settled = 1;
+        sl->result = c->kind == SECKILL_AMQP_CONFIRM_ACK && !sl->returned ? SECKILL_CONN_OK
+                                                                          : SECKILL_CONN_FAIL;
+    }
+}
+
+/* A connection for the queued messages, with the topology declared once per child. */
+static int ensure_connection(publisher *p)
+{
+    char err[512] = "";
+    if (p->a && (p->declared || p->low != p->next))
+        return 1;
+    if (!p->a) {
+        p->a = seckill_amqp_connect(p->ep, p->timeout_ms, err, sizeof err);
+        SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), connects, 1);
+        if (!p->a) {
+            SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), connect_errors, 1);
+            ap_log_error(APLOG_MARK, p->down ? APLOG_DEBUG : APLOG_ERR, 0, p->s,
+                         "SK0210: amqp: cannot connect: %s", err);
+            p->down = 1;
+            return 0;
+        }
+        SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), open, 1);
+        if (p->down)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, p->s, "SK0211: amqp: connected again");
+        p->down = 0;
+        p->low = p->next = 1; /* a new channel numbers its publishes from 1 */
+    }
+    if (!p->declared) {
+        if (seckill_amqp_declare(p->a) != SECKILL_AMQP_OK) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s, "SK0210: amqp: declaring: %s",
+                         seckill_amqp_error(p->a));
+            seckill_amqp_close(p->a);
+            p->a = NULL;
+            SECKILL_POOL_STAT(__atomic_load_n(&p->stats, __ATOMIC_RELAXED), open, -1);
+            return 0;
+        }
+        p->declared = 1;
+    }
+    return 1;
+}
+
+static int copy_into(slot *sl, const job *j)
+{
+    if (sl->cap < j->len) {
+        char *b = realloc(sl->body, j->len);
+        if (!b)
+            return 0;
+        sl->body = b;
+        sl->cap = j->len;
+    }
+    memcpy(sl->body, j->body, j->len);
+    sl->len = j->len;
+    apr_cpystrn(sl->rk, j->routing_key, sizeof sl->rk);
+    return 1;
+}
+
+/* Moves queued jobs into free slots (under the lock); the number taken. Without a connection
+ * (connect == 0) the queued jobs are answered UNAVAILABLE instead. */
+static int take(publisher *p, int connected)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->lock);
+    while (p->head && (!connected || p->next + (uint64_t)n - p->low < INFLIGHT_MAX)) {
+        job *j = p->head;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        if (connected && copy_into(slot_of(p, p->next + (uint64_t)n), j)) {
+            slot *sl = slot_of(p, p->next + (uint64_t)n);
+            sl->job = j;
+            sl->tag = p->next + (uint64_t)n;
+            sl->settled = sl->returned = 0;
+            j->state = JOB_SENT;
+            j->slot = (int)(sl - p->ring);
+            n++;
+        } else {
+            j->result = SECKILL_CONN_UNAVAILABLE;
+            j->state = JOB_DONE;
+            pthread_cond_signal(&j->done);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* Sends the n slots taken after p->next. */
+static void send_taken(publisher *p, int n)
+{
+    struct timespec now;
+    now_mono(&now);
+    for (int i = 0; i < n; i++) {
+        slot *sl = slot_of(p, p->next);
+        seckill_amqp_message m = {sl->rk, sl->body, sl->len, 0, -1};
+        uint64_t tag = 0;
+        p->next++;
+        p->sent++;
+        sl->sent = now;
+        if (seckill_amqp_send(p->a, &m, &tag) != SECKILL_AMQP_OK || tag != sl->tag) {
+            /* the ones taken but not sent yet count as in flight: all fail together */
+            p->next += (uint64_t)(n - i - 1);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, p->s, "SK0212: amqp: connection lost: %s",
+                         seckill_amqp_error(p->a));
+            drop_connection(p, SECKILL_CONN_UNAVAILABLE);
+            return;
+        }
+    }
+}
+
+/* The oldest message in flight waited longer than the timeout: the broker is stuck; what is in
+ * flight fails (the requesters revoke), the connection goes. */
+static long long expire(publisher *p)
+{
+    struct timespec now;
+    long long left;
+    if (p->low == p->next)
+        return -1;
+    now_mono(&now);
+    left = p->timeout_ms - ms_between(&slot_of(p, p->low)->sent, &now);
+    if (left > 0)
+        return left;
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s,
+                 "SK0214: amqp: %llu publishes not confirmed within %d ms; reconnecting",
+                 (unsigned long long)(p->next - p->low), p->timeout_ms);
+    drop_connection(p, SECKILL_CONN_FAIL);
+    return -1;
+}
+
+/* Sleeps until a job comes, the broker writes, or the oldest message in flight times out. */
+static void wait_for_work(publisher *p, long long timeout_ms)
+{
+    struct pollfd fds[2] = {{p->wake, POLLIN, 0}, {seckill_amqp_fd(p->a), POLLIN, 0}};
+    uint64_t v;
+    int room = p->next - p->low < INFLIGHT_MAX;
+
+    pthread_mutex_lock(&p->lock);
+    if ((p->head && (room || !p->a)) || (p->stopping && p->low == p->next)) {
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    p->sleeping = 1;
+    pthread_mutex_unlock(&p->lock);
+    p->wakes++;
+    /* idle too, the socket is watched: a broker that restarts closes it, and the next message
+     * goes out on a new connection instead of a dead one */
+    if (poll(fds, fds[1].fd >= 0 ? 2 : 1, (int)timeout_ms) < 0 && errno != EINTR)
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, p->s, "SK0215: amqp: publisher poll failed");
+    if (read(p->wake, &v, sizeof v) < 0 && errno != EAGAIN)
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, p->s, "SK0215: amqp: publisher wake-up");
+    pthread_mutex_lock(&p->lock);
+    p->sleeping = 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* The publisher's loop; named for bench/profile.sh, which counts its instructions too. */
+static void *publisher_thread(void *data)
+{
+    publisher *p = data;
+    for (;;) {
+        int queued, n;
+        pthread_mutex_lock(&p->lock);
+        queued = p->head != NULL;
+        if (p->stopping && !queued && p->low == p->next) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (queued) {
+            int connected = ensure_connection(p);
+            if ((n = take(p, connected)) > 0)
+                send_taken(p, n);
+        }
+        if (p->a && seckill_amqp_read_confirms(p->a, on_confirm, p) != SECKILL_AMQP_OK) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, p->s, "SK0212: amqp: connection lost: %s",
+                         seckill_amqp_error(p->a));
+            drop_connection(p, SECKILL_CONN_UNAVAILABLE);
+        }
+        deliver(p);
+        wait_for_work(p, expire(p));
+    }
+    seckill_amqp_close(p->a);
+    p->a = NULL;
+    return NULL;
+}
+
+/* ---- the request side ---------------------------------------------------------------------- */
+
+/* The requester waited longer than the publisher can take (connect plus a confirm, and a
+ * margin): it stops waiting and answers as for an unconfirmed message. */
+static void give_up(publisher *p, job *j)
+{
+    if (j->state == JOB_QUEUED) {
+        job **pp = &p->head, *prev = NULL;
+        while (*pp && *pp != j) {
+            prev = *pp;
+            pp = &(*pp)->next;
+        }
+        if (*pp) {
+            *pp = j->next;
+            if (p->tail == j)
+                p->tail = prev;
+        }
+    } else if (j->state == JOB_SENT && p->ring[j->slot].job == j) {
+        p->ring[j->slot].job = NULL;
+    }
+    j->result = SECKILL_CONN_FAIL;
+    j->state = JOB_DONE;
+}
+
+static seckill_conn_result publish(publisher *p, request_rec *r, const char *routing_key,
+                                   const char *body, size_t len)
+{
+    job j = {.routing_key = routing_key,
+             .body = body,
+             .len = len,
+             .state = JOB_QUEUED,
+             .result = SECKILL_CONN_UNAVAILABLE,
+             .slot = -1};
+    struct timespec deadline;
+    uint64_t one = 1;
+
+    if (strlen(routing_key) >= RK_MAX)
+        return SECKILL_CONN_FAIL;
+    now_mono(&deadline);
+    add_ms(&deadline, 2LL * p->timeout_ms + 1000);
+    pthread_cond_init(&j.done, &p->cattr);
+    pthread_mutex_lock(&p->lock);
+    if (p->stopping) {
+        j.state = JOB_DONE;
+    } else {
+        if (p->tail)
+            p->tail->next = &j;
+        else
+            p->head = &j;
+        p->tail = &j;
+        if (p->sleeping) {
+            p->sleeping = 0;
+            if (write(p->wake, &one, sizeof one) < 0)
+                ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "SK0215: amqp: publisher wake-up");
+        }
+    }
+    while (j.state != JOB_DONE) {
+        if (pthread_cond_timedwait(&j.done, &p->lock, &deadline) == ETIMEDOUT &&
+            j.state != JOB_DONE) {
+            give_up(p, &j);
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "SK0216: amqp: the publisher did not answer in time");
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    pthread_cond_destroy(&j.done);
+    return j.result;
 }
 
 seckill_conn_result seckill_amqp_publish_confirmed(request_rec *r, const char *routing_key,
                                                    const char *body, size_t len)
 {
-    publish_job job = {routing_key, body, len};
-    seckill_conn_result res = seckill_conn_run(r, seckill_conf(r->server)->rt->amqp, publish, &job);
+    seckill_amqp_pool *ap = seckill_conf(r->server)->rt->amqp;
+    seckill_conn_result res;
+    unsigned i;
+    if (!ap) {
+        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
+        return SECKILL_CONN_UNAVAILABLE;
+    }
+    i = ap->n > 1 ? __atomic_fetch_add(&ap->turn, 1, __ATOMIC_RELAXED) % (unsigned)ap->n : 0;
+    /* the publisher thread has no request to find this child's status slot: lend it one */
+    if (!__atomic_load_n(&ap->pub[i].stats, __ATOMIC_RELAXED))
+        __atomic_store_n(&ap->pub[i].stats, seckill_stats_pool(r, "amqp"), __ATOMIC_RELAXED);
+    res = publish(&ap->pub[i], r, routing_key, body, len);
     if (res != SECKILL_CONN_OK)
         seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
     return res;
 }
 
-typedef struct {
-    const char *const *queues;
-    int n;
-    long long *messages, *consumers;
-} depth_job;
-
-static seckill_conn_result depths(request_rec *r, void *conn, void *baton)
-{
-    depth_job *job = baton;
-    for (int i = 0; i < job->n; i++) {
-        switch (
-            seckill_amqp_queue_depth(conn, job->queues[i], &job->messages[i], &job->consumers[i])) {
-        case SECKILL_AMQP_OK:
-            continue;
-        case SECKILL_AMQP_LOST:
-            return SECKILL_CONN_LOST;
-        default:
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK1103: amqp: queue %s: %s",
-                          job->queues[i], seckill_amqp_error(conn));
-            return SECKILL_CONN_BROKEN;
-        }
-    }
-    return SECKILL_CONN_OK;
-}
-
+/* The status page's queue depths: one short connection per look (the publishers' connections
+ * belong to their threads; a look at the page is rare). */
 seckill_conn_result seckill_amqp_queue_depths(request_rec *r, const char *const *queues, int n,
                                               long long *messages, long long *consumers)
 {
-    depth_job job = {queues, n, messages, consumers};
-    return seckill_conn_run(r, seckill_conf(r->server)->rt->amqp, depths, &job);
+    const seckill_server_conf *c = seckill_conf(r->server);
+    char err[512];
+    seckill_amqp *a;
+    seckill_conn_result res = SECKILL_CONN_OK;
+    if (!c->amqp)
+        return SECKILL_CONN_UNAVAILABLE;
+    if (!(a = seckill_amqp_connect(c->amqp, c->amqp_timeout_ms, err, sizeof err))) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK1103: amqp: %s", err);
+        return SECKILL_CONN_UNAVAILABLE;
+    }
+    for (int i = 0; i < n && res == SECKILL_CONN_OK; i++) {
+        if (seckill_amqp_queue_depth(a, queues[i], &messages[i], &consumers[i]) !=
+            SECKILL_AMQP_OK) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK1103: amqp: queue %s: %s", queues[i],
+                          seckill_amqp_error(a));
+            res = SECKILL_CONN_FAIL;
+        }
+    }
+    seckill_amqp_close(a);
+    return res;
+}
+
+/* ---- start and stop ------------------------------------------------------------------------ */
+
+static apr_status_t stop_pool(void *data)
+{
+    seckill_amqp_pool *ap = data;
+    uint64_t one = 1;
+    for (int i = 0; i < ap->n; i++) {
+        publisher *p = &ap->pub[i];
+        if (!p->started)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        p->stopping = 1;
+        if (write(p->wake, &one, sizeof one) < 0)
+            ap_log_error(APLOG_MARK, APLOG_ERR, errno, p->s, "SK0215: amqp: publisher wake-up");
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL); /* it answers what it holds first (at most a timeout) */
+        p->started = 0;
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, p->s,
+                     "SK0218: amqp: publisher %d stopped: %lu messages sent, %lu confirms and "
+                     "returns received, %lu waits",
+                     i, p->sent, p->confirms, p->wakes);
+    }
+    for (int i = 0; i < ap->n; i++) {
+        publisher *p = &ap->pub[i];
+        for (int k = 0; k < INFLIGHT_MAX; k++)
+            free(p->ring[k].body);
+        if (p->wake >= 0)
+            close(p->wake);
+        pthread_condattr_destroy(&p->cattr);
+        pthread_mutex_destroy(&p->lock);
+    }
+    return APR_SUCCESS;
+}
+
+seckill_amqp_pool *seckill_amqp_pool_create(apr_pool_t *pchild, server_rec *s,
+                                            const seckill_server_conf *c)
+{
+    seckill_amqp_pool *ap = apr_pcalloc(pchild, sizeof *ap);
+    ap->n = c->amqp_pool_max > 0 ? c->amqp_pool_max : 1;
+    ap->pub = apr_pcalloc(pchild, sizeof *ap->pub * (size_t)ap->n);
+    for (int i = 0; i < ap->n; i++) {
+        publisher *p = &ap->pub[i];
+        p->s = s;
+        p->ep = c->amqp;
+        p->timeout_ms = c->amqp_timeout_ms;
+        p->low = p->next = 1;
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_condattr_init(&p->cattr);
+        pthread_condattr_setclock(&p->cattr, CLOCK_MONOTONIC);
+        p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    }
+    apr_pool_cleanup_register(pchild, ap, stop_pool, apr_pool_cleanup_null);
+    for (int i = 0; i < ap->n; i++) {
+        publisher *p = &ap->pub[i];
+        int rc = p->wake < 0 ? errno : pthread_create(&p->thread, NULL, publisher_thread, p);
+        if (rc != 0) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rc, s,
+                         "SK0217: amqp: cannot start the publisher thread; buys answer 503");
+            return NULL;
+        }
+        p->started = 1;
+    }
+    return ap;
 }

@@ -9,6 +9,7 @@
 
 #include "amqp_pool.h"
 #include "config.h"
+#include "fmt.h"
 #include "keys.h"
 #include "listing.h"
 #include "mysql_pool.h"
@@ -28,36 +29,25 @@ typedef struct {
     char oid[24];
     long long code, n;
     char price[16];
-    redisContext *marker_conn; /* the connection the order marker was written on */
 } buy_job;
 
+/* seckill_fmt, not snprintf: ten keys and numbers a buy (lib/fmt.h) */
 static void key(char *buf, size_t cap, const char *fmt, long long pid)
 {
-    snprintf(buf, cap, fmt, pid);
+    seckill_fmt(buf, cap, fmt, pid);
 }
 
-static seckill_conn_result write_marker(redisContext *c, buy_job *j)
-{
-    int done = 0;
-    redisAppendCommand(c, "SET " SECKILL_KEY_ORDER " %s|%lld|queued EX %d",
-                       (unsigned long long)j->order_id, j->user, j->pid, MARKER_TTL);
-    /* sent now, its reply read after the publish: the two round trips overlap */
-    while (!done)
-        if (redisBufferWrite(c, &done) != REDIS_OK)
-            return SECKILL_CONN_LOST;
-    j->marker_conn = c;
-    return SECKILL_CONN_OK;
-}
-
+/* One EVALSHA (argument vector, no format string to parse): the sale and, on success, the
+ * order marker that GET /order/{id} reads until the row exists. */
 static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
 {
     redisContext *c = conn;
     buy_job *j = baton;
     const seckill_server_conf *sc = seckill_conf(r->server);
-    char k_prod[64], k_stock[64], k_buyers[64], k_rate[160], k_orders[64];
-    char a_qty[8], a_ulim[16], a_rl[16], a_rw[16];
-    const char *argv[11] = {k_prod, k_stock, k_buyers, k_rate, k_orders, j->user,
-                            a_qty,  a_ulim,  a_rl,     a_rw,   j->oid};
+    char k_prod[64], k_stock[64], k_buyers[64], k_rate[160], k_orders[64], k_marker[48];
+    char a_qty[8], a_ulim[16], a_rl[16], a_rw[16], a_marker[SECKILL_USER_MAX + 40], a_ttl[16];
+    const char *argv[14] = {k_prod, k_stock, k_buyers, k_rate, k_orders, k_marker, j->user,
+                            a_qty,  a_ulim,  a_rl,     a_rw,   j->oid,   a_marker, a_ttl};
     redisReply *rep;
     seckill_conn_result res;
 
@@ -65,13 +55,16 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
     key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
     key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
     key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
-    snprintf(k_rate, sizeof k_rate, SECKILL_KEY_RATE, j->pid, j->user);
-    snprintf(a_qty, sizeof a_qty, "%d", QUANTITY);
-    snprintf(a_ulim, sizeof a_ulim, "%d", sc->user_limit);
-    snprintf(a_rl, sizeof a_rl, "%d", sc->rate_limit);
-    snprintf(a_rw, sizeof a_rw, "%d", sc->rate_window * 1000);
+    seckill_fmt(k_rate, sizeof k_rate, SECKILL_KEY_RATE, j->pid, j->user);
+    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
+    seckill_fmt(a_qty, sizeof a_qty, "%d", QUANTITY);
+    seckill_fmt(a_ulim, sizeof a_ulim, "%d", sc->user_limit);
+    seckill_fmt(a_rl, sizeof a_rl, "%d", sc->rate_limit);
+    seckill_fmt(a_rw, sizeof a_rw, "%d", sc->rate_window * 1000);
+    seckill_fmt(a_marker, sizeof a_marker, "%s|%lld|queued", j->user, j->pid);
+    seckill_fmt(a_ttl, sizeof a_ttl, "%d", MARKER_TTL);
 
-    rep = seckill_lua_call(c, &sc->rt->buy, 5, 11, argv, NULL);
+    rep = seckill_lua_call(c, &sc->rt->buy, 6, 14, argv, NULL);
     res = seckill_redis_check(c, rep);
     if (res == SECKILL_CONN_OK) {
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
@@ -92,27 +85,6 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
                       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
     if (rep)
         freeReplyObject(rep);
-    if (res == SECKILL_CONN_OK && j->code == 0)
-        res = write_marker(c, j);
-    return res;
-}
-
-static seckill_conn_result read_marker(request_rec *r, void *conn, void *baton)
-{
-    redisContext *c = conn;
-    buy_job *j = baton;
-    redisReply *rep = NULL;
-    seckill_conn_result res;
-    if (c == j->marker_conn) {
-        if (redisGetReply(c, (void **)&rep) != REDIS_OK)
-            rep = NULL;
-    } else { /* the first connection was lost: write it again */
-        rep = redisCommand(c, "SET " SECKILL_KEY_ORDER " %s|%lld|queued EX %d",
-                           (unsigned long long)j->order_id, j->user, j->pid, MARKER_TTL);
-    }
-    res = seckill_redis_check(c, rep);
-    if (rep)
-        freeReplyObject(rep);
     return res;
 }
 
@@ -120,25 +92,21 @@ static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)
 {
     redisContext *c = conn;
     buy_job *j = baton;
-    char k_stock[64], k_buyers[64], k_orders[64], a_qty[8];
-    const char *argv[6] = {k_stock, k_buyers, k_orders, j->oid, j->user, a_qty};
+    char k_stock[64], k_buyers[64], k_orders[64], k_marker[48], a_qty[8];
+    const char *argv[7] = {k_stock, k_buyers, k_orders, k_marker, j->oid, j->user, a_qty};
     redisReply *rep;
     seckill_conn_result res;
     key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
     key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
     key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
-    snprintf(a_qty, sizeof a_qty, "%d", QUANTITY);
-    rep = seckill_lua_call(c, &seckill_conf(r->server)->rt->order_revoke, 3, 6, argv, NULL);
+    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
+    seckill_fmt(a_qty, sizeof a_qty, "%d", QUANTITY);
+    rep = seckill_lua_call(c, &seckill_conf(r->server)->rt->order_revoke, 4, 7, argv, NULL);
     res = seckill_redis_check(c, rep);
     if (res == SECKILL_CONN_OK)
         j->code = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? 1 : 0;
     if (rep)
         freeReplyObject(rep);
-    if (res == SECKILL_CONN_OK && j->code == 1) {
-        rep = redisCommand(c, "DEL " SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
-        if (rep)
-            freeReplyObject(rep);
-    }
     return res;
 }
 
@@ -236,9 +204,6 @@ static seckill_buy_code publish(request_rec *r, buy_job *j)
 
     sent = len > 0 ? seckill_amqp_publish_confirmed(r, SECKILL_RK_ORDER_CREATE, body, (size_t)len)
                    : SECKILL_CONN_FAIL;
-    if (seckill_redis_run(r, read_marker, j) != SECKILL_CONN_OK)
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "SK0506: redis: order %s: no marker",
-                      j->oid);
     if (sent == SECKILL_CONN_OK)
         return SECKILL_BUY_OK;
     /* Not confirmed: give the unit back, unless the worker got the message after all. */
@@ -282,7 +247,7 @@ void seckill_buy(request_rec *r, const char *user, long long pid, seckill_buy_re
     j.pid = pid;
     j.user = user;
     j.order_id = seckill_snowflake_next(&rt->ids, (uint64_t)apr_time_as_msec(apr_time_now()));
-    snprintf(j.oid, sizeof j.oid, "%llu", (unsigned long long)j.order_id);
+    seckill_fmt(j.oid, sizeof j.oid, "%llu", (unsigned long long)j.order_id);
 
     res = seckill_redis_run(r, run_script, &j);
     if (res == SECKILL_CONN_OK && (j.code == 1 || j.code == 7) && recache(r, pid))

@@ -12,7 +12,7 @@
 
 #define DEFAULT_REDIS_POOL 64
 #define DEFAULT_MYSQL_POOL 16
-#define DEFAULT_AMQP_POOL 32
+#define DEFAULT_AMQP_POOL 1
 #define DEFAULT_AMQP_TIMEOUT_MS 3000
 #define DEFAULT_REDIS_TIMEOUT_MS 1000
 #define DEFAULT_MYSQL_TIMEOUT_S 3
@@ -21,6 +21,7 @@
 #define DEFAULT_PAY_TIMEOUT 300
 #define DEFAULT_ALIPAY_TIMEOUT_MS 10000
 #define ALIPAY_SANDBOX "https://openapi-sandbox.dl.alipaydev.com/gateway.do"
+#define DEFAULT_LISTING_CACHE_MS 250
 #define SECRET_MIN 32
 #define SECRET_MAX 4096
 
@@ -40,6 +41,7 @@ void *seckill_config_create(apr_pool_t *p, server_rec *s)
     c->pay_timeout = SECKILL_UNSET;
     c->identity = SECKILL_UNSET;
     c->alipay_timeout_ms = SECKILL_UNSET;
+    c->listing_cache_ms = SECKILL_UNSET;
     return c;
 }
 
@@ -68,6 +70,7 @@ void *seckill_config_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(user_limit);
     MERGE_INT(pay_timeout);
     MERGE_INT(identity);
+    MERGE_INT(listing_cache_ms);
     MERGE_PTR(template_dir);
     MERGE_PTR(lua_dir);
     MERGE_PTR(alipay_app_id);
@@ -93,6 +96,7 @@ const char *seckill_config_finalize(apr_pool_t *p, server_rec *s, seckill_server
     DEFAULT(mysql_pool_max, DEFAULT_MYSQL_POOL);
     DEFAULT(amqp_pool_max, DEFAULT_AMQP_POOL);
     DEFAULT(amqp_timeout_ms, DEFAULT_AMQP_TIMEOUT_MS);
+    DEFAULT(listing_cache_ms, DEFAULT_LISTING_CACHE_MS);
     DEFAULT(redis_timeout_ms, DEFAULT_REDIS_TIMEOUT_MS);
     DEFAULT(mysql_timeout_s, DEFAULT_MYSQL_TIMEOUT_S);
     DEFAULT(node_id, 0);
@@ -269,6 +273,11 @@ static const char *set_pay_timeout(cmd_parms *cmd, void *d, const char *arg)
     return parse_int(cmd, arg, 1, 86400, &conf_of(cmd)->pay_timeout);
 }
 
+static const char *set_listing_cache(cmd_parms *cmd, void *d, const char *arg)
+{
+    return parse_int(cmd, arg, 0, 60000, &conf_of(cmd)->listing_cache_ms);
+}
+
 static const char *set_identity(cmd_parms *cmd, void *d, const char *arg)
 {
     seckill_server_conf *c = conf_of(cmd);
@@ -375,7 +384,7 @@ const command_rec seckill_cmds[] = {
     AP_INIT_TAKE1("SeckillMySQLPoolSize", set_pool, (void *)2, RSRC,
                   "Most MySQL connections one httpd child keeps (default 16)"),
     AP_INIT_TAKE1("SeckillAMQPPoolSize", set_pool, (void *)3, RSRC,
-                  "Most RabbitMQ connections one httpd child keeps (default 32)"),
+                  "RabbitMQ publishers of one httpd child, each a thread (default 1)"),
     AP_INIT_TAKE1("SeckillAMQPTimeout", set_timeout, (void *)3, RSRC,
                   "RabbitMQ connect and publisher-confirm timeout in milliseconds (default 3000)"),
     AP_INIT_TAKE1("SeckillRedisTimeout", set_timeout, (void *)1, RSRC,
@@ -392,6 +401,8 @@ const command_rec seckill_cmds[] = {
                   "Units of one product one shopper may buy (default 1)"),
     AP_INIT_TAKE1("SeckillPayTimeout", set_pay_timeout, NULL, RSRC,
                   "Seconds an order may stay unpaid before it is cancelled (default 300)"),
+    AP_INIT_TAKE1("SeckillListingCache", set_listing_cache, NULL, RSRC,
+                  "Milliseconds a child serves a rendered listing again (default 250; 0 = off)"),
     AP_INIT_TAKE1("SeckillIdentity", set_identity, NULL, RSRC,
                   "How shoppers are identified: cookie (default), remote_user or ip"),
     AP_INIT_TAKE1("SeckillTemplateDir", set_dir, (void *)1, RSRC,

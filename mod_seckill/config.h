@@ -36,6 +36,7 @@ typedef struct {
     int user_limit;
     int pay_timeout;
     int identity;
+    int listing_cache_ms; /* a child's rendered listing is served again this long; 0 = off */
     const char *template_dir;
     const char *lua_dir;
     const char *alipay_app_id;

@@ -4,10 +4,9 @@
 #include "http_protocol.h"
 
 #include "identity.h"
-#include "listing.h"
+#include "listing_cache.h"
 #include "respond.h"
 #include "slot.h"
-#include "stats.h"
 
 /* The query may hold only slot=H, once. NULL ok (slot left as is), else the message. */
 static const char *parse_query(request_rec *r, int *slot)
@@ -33,10 +32,7 @@ int seckill_handle_listing(request_rec *r)
 {
     time_t now = (time_t)apr_time_sec(r->request_time);
     int slot = seckill_slot_of_time(now);
-    seckill_listing l;
-    seckill_value *view;
     const char *bad;
-    int rc;
 
     if (r->method_number != M_GET) {
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
@@ -45,15 +41,6 @@ int seckill_handle_listing(request_rec *r)
     }
     if ((bad = parse_query(r, &slot)) != NULL)
         return seckill_respond_error(r, HTTP_BAD_REQUEST, "bad_request", bad);
-    rc = seckill_listing_load(r, now, slot, &l);
-    seckill_stats_add(r, rc != OK      ? SECKILL_STAT_LISTING_UNAVAILABLE
-                         : l.cache_hit ? SECKILL_STAT_LISTING_HIT
-                                       : SECKILL_STAT_LISTING_MISS);
-    if (rc != OK)
-        return seckill_respond_error(r, rc, "unavailable", "系统繁忙，请稍后再试");
-    apr_table_setn(r->headers_out, "X-Seckill-Cache", l.cache_hit ? "hit" : "miss");
-    view = seckill_listing_view(r, now, slot, &l);
     /* every page hands out the shopper's identity and the CSRF token its forms carry */
-    seckill_v_set_str(view, "csrf_token", seckill_csrf_token(r, seckill_identity(r, 1)));
-    return seckill_respond(r, HTTP_OK, "index", view);
+    return seckill_listing_respond(r, now, slot, seckill_csrf_token(r, seckill_identity(r, 1)));
 }

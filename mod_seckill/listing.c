@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fmt.h"
 #include "keys.h"
 #include "mysql_pool.h"
 #include "product.h"
@@ -42,7 +43,8 @@ static seckill_conn_result from_redis(request_rec *r, void *conn, void *baton)
 {
     redisContext *c = conn;
     slot_query *q = baton;
-    redisReply *set = redisCommand(c, "SMEMBERS %s", q->slot_key);
+    const char *smembers[2] = {"SMEMBERS", q->slot_key};
+    redisReply *set = redisCommandArgv(c, 2, smembers, NULL);
     seckill_conn_result res = seckill_redis_check(c, set);
     size_t n = 0;
     int complete = 1;
@@ -55,10 +57,15 @@ static seckill_conn_result from_redis(request_rec *r, void *conn, void *baton)
     for (size_t i = 0; i < set->elements; i++) {
         long long id;
         const redisReply *m = set->element[i];
+        /* argument vectors: hiredis's format parser cost more than the commands */
+        char k_prod[64], k_stock[64];
+        const char *hgetall[2] = {"HGETALL", k_prod}, *get[2] = {"GET", k_stock};
         if (m->type != REDIS_REPLY_STRING || parse_id(m->str, m->len, &id) != 0)
             continue; /* the loaded marker */
-        redisAppendCommand(c, "HGETALL " SECKILL_KEY_PRODUCT, id);
-        redisAppendCommand(c, "GET " SECKILL_KEY_STOCK, id);
+        seckill_fmt(k_prod, sizeof k_prod, SECKILL_KEY_PRODUCT, id);
+        seckill_fmt(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, id);
+        redisAppendCommandArgv(c, 2, hgetall, NULL);
+        redisAppendCommandArgv(c, 2, get, NULL);
         n++;
     }
     freeReplyObject(set);

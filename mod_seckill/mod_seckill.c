@@ -4,6 +4,7 @@
 #define SECKILL_MODULE_FILE
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
@@ -17,6 +18,7 @@
 #include "amqp_pool.h"
 #include "config.h"
 #include "handlers.h"
+#include "listing_cache.h"
 #include "mysql_pool.h"
 #include "redis_pool.h"
 #include "respond.h"
@@ -109,6 +111,7 @@ static void seckill_child_init(apr_pool_t *pchild, server_rec *s)
             c->rt->amqp = seckill_amqp_pool_create(pchild, v, c);
         c->rt->soldout = seckill_soldout_create(pchild);
         c->rt->bloom = seckill_bloom_mirror_create(pchild);
+        c->rt->listing = seckill_listing_cache_create(pchild);
     }
 }
 
@@ -170,8 +173,35 @@ static int seckill_handler(request_rec *r)
     return seckill_respond_error(r, HTTP_NOT_FOUND, "not_found", "页面不存在");
 }
 
+/* The shop's answers are no files: where SetHandler names one of its handlers, the request
+ * skips core's URI-to-file translation and storage mapping (the walk of <Directory> sections,
+ * a .htaccess probe per path level, the stat of DocumentRoot/<uri>), as mod_proxy's requests
+ * do; <Location> sections still apply. translate_name still sees the <Location> merge (httpd
+ * resets it to the server's before map_to_storage), so it decides and marks r->filename. */
+#define NO_FILE "seckill:"
+
+static int seckill_translate_name(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    const char *err = NULL, *h;
+    if (!d->expr_handler)
+        return DECLINED;
+    h = ap_expr_str_exec(r, d->expr_handler, &err);
+    if (err || !h || (strcmp(h, "seckill") != 0 && strcmp(h, "seckill-ping") != 0))
+        return DECLINED;
+    r->filename = apr_pstrcat(r->pool, NO_FILE, r->uri, NULL);
+    return OK;
+}
+
+static int seckill_map_to_storage(request_rec *r)
+{
+    return r->filename && strncmp(r->filename, NO_FILE, sizeof NO_FILE - 1) == 0 ? OK : DECLINED;
+}
+
 static void seckill_register_hooks(apr_pool_t *p)
 {
+    ap_hook_translate_name(seckill_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(seckill_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_config(seckill_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(seckill_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(seckill_handler, NULL, NULL, APR_HOOK_MIDDLE);

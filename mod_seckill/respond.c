@@ -15,18 +15,39 @@ int seckill_wants_json(const request_rec *r)
     return accept && ap_strcasestr(accept, "application/json") != NULL;
 }
 
-static void write_bb(void *ctx, const char *s, size_t n)
+static void set_headers(request_rec *r, int status, int json)
 {
-    apr_brigade_write(ctx, NULL, NULL, s, n);
+    r->status = status;
+    apr_table_mergen(r->headers_out, "Vary", "Accept");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    ap_set_content_type(r, json ? "application/json; charset=utf-8" : "text/html; charset=utf-8");
 }
 
-static int send_json(request_rec *r, const seckill_value *view)
+/* One bucket for the whole body (not one a token, as rendering writes it). */
+static int send_body(request_rec *r, const char *body, size_t len)
 {
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    seckill_v_json(view, write_bb, bb);
-    apr_brigade_write(bb, NULL, NULL, "\n", 1);
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, ba);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(body, len, r->pool, ba));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
     return ap_pass_brigade(r->output_filters, bb) == APR_SUCCESS ? OK : AP_FILTER_ERROR;
+}
+
+int seckill_render(request_rec *r, int json, const char *tmpl, const seckill_value *view,
+                   seckill_buf *out)
+{
+    if (!json)
+        return seckill_template_render_buf(r, tmpl, view, out);
+    seckill_v_json(view, seckill_buf_write, out);
+    seckill_buf_write(out, "\n", 1);
+    return OK;
+}
+
+int seckill_respond_body(request_rec *r, int status, int json, const char *body, size_t len)
+{
+    set_headers(r, status, json);
+    return r->header_only ? OK : send_body(r, body, len);
 }
 
 int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value *view)
@@ -36,18 +57,16 @@ int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value 
 
 int seckill_respond_as(request_rec *r, int status, const char *tmpl, seckill_value *view, int json)
 {
-    r->status = status;
-    apr_table_mergen(r->headers_out, "Vary", "Accept");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    if (json) {
-        ap_set_content_type(r, "application/json; charset=utf-8");
-        return r->header_only ? OK : send_json(r, view);
-    }
-    ap_set_content_type(r, "text/html; charset=utf-8");
+    seckill_buf b;
+    int rc;
+
+    set_headers(r, status, json);
     if (r->header_only)
         return OK;
-    return seckill_template_render(r, tmpl, view);
+    seckill_buf_init(&b, r->pool);
+    if ((rc = seckill_render(r, json, tmpl, view, &b)) != OK)
+        return rc;
+    return send_body(r, b.data, b.len);
 }
 
 int seckill_respond_error(request_rec *r, int status, const char *code, const char *msg)

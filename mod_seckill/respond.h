@@ -14,6 +14,13 @@ int seckill_wants_json(const request_rec *r);
 int seckill_respond(request_rec *r, int status, const char *tmpl, seckill_value *view);
 /* The same with the choice made by the caller (json 1: JSON, 0: the template). */
 int seckill_respond_as(request_rec *r, int status, const char *tmpl, seckill_value *view, int json);
+/* The body of view as seckill_respond sends it (JSON or template tmpl) into out, a seckill_buf
+ * of r->pool initialised by the caller. OK or 500 (logged). */
+int seckill_render(request_rec *r, int json, const char *tmpl, const seckill_value *view,
+                   seckill_buf *out);
+/* Sends a rendered body (len bytes in r->pool) with status and the headers of seckill_respond,
+ * as one bucket. */
+int seckill_respond_body(request_rec *r, int status, int json, const char *body, size_t len);
 /* An error answer: code is the stable machine-readable word, msg the shopper's message. */
 int seckill_respond_error(request_rec *r, int status, const char *code, const char *msg);
 

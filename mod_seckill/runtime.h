@@ -23,9 +23,10 @@ struct seckill_runtime {
     /* per child */
     seckill_conn_pool *redis;
     seckill_conn_pool *mysql;
-    seckill_conn_pool *amqp;
+    struct seckill_amqp_pool *amqp; /* the child's publishers (amqp_pool.h) */
     seckill_soldout *soldout;
     seckill_bloom_mirror *bloom;
+    struct seckill_listing_cache *listing; /* rendered listings (listing_cache.h) */
     seckill_snowflake ids;
     int ids_ready; /* 0 not yet, 1 being set up, 2 ready: set once per child, see buy.c */
 };

@@ -82,6 +82,23 @@ static void write_bb(void *ctx, const char *s, size_t n)
     apr_brigade_write(k->bb, NULL, NULL, s, n);
 }
 
+int seckill_template_render_buf(request_rec *r, const char *name, const seckill_value *view,
+                                seckill_buf *out)
+{
+    apr_hash_t *all = seckill_conf(r->server)->rt->templates;
+    const seckill_tmpl *t = apr_hash_get(all, name, APR_HASH_KEY_STRING);
+
+    if (!t) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0301: template '%s.html' is missing", name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (seckill_mustache_render(t, view, partial, all, seckill_buf_write, out, r->pool) != 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0302: template '%s' failed to render", name);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
 int seckill_template_render(request_rec *r, const char *name, const seckill_value *view)
 {
     apr_hash_t *all = seckill_conf(r->server)->rt->templates;

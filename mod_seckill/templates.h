@@ -13,5 +13,8 @@
 const char *seckill_templates_load(apr_pool_t *p, const char *dir, apr_hash_t **out);
 /* Renders template name with view into the response body. OK or HTTP 500 (logged). */
 int seckill_template_render(request_rec *r, const char *name, const seckill_value *view);
+/* The same into out (a seckill_buf of r->pool, initialised by the caller). OK or 500 (logged). */
+int seckill_template_render_buf(request_rec *r, const char *name, const seckill_value *view,
+                                seckill_buf *out);
 
 #endif

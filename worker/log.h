@@ -59,12 +59,15 @@ enum {
     SKW_ORDERS_BATCH = 408,     /* debug: one batch's counts and time */
     SKW_ORDERS_ABANDONED = 409, /* warn: a batch not acked (server lost, publish not confirmed):
                                  * RabbitMQ delivers it again; info: batches succeed again */
+    SKW_ORDERS_PER_ORDER = 410, /* debug: a batch's fast way (one UPDATE a product, multi-row
+                                 * INSERTs) rolled back: written order by order instead */
 
     SKW_TIMEOUT_CONSUMING = 501, /* info: consuming seckill.order.timeout */
     SKW_TIMEOUT_CANCELLED = 502, /* info: an order unpaid at its deadline cancelled, stock back */
     SKW_TIMEOUT_NOTHING = 503,   /* debug: the order was paid or cancelled before: nothing to do */
     SKW_TIMEOUT_BAD = 504,       /* warn: malformed body or bad token: dead-lettered as is */
-    SKW_TIMEOUT_NO_ORDER = 505,  /* warn: no row for the order of a timeout message */
+    SKW_TIMEOUT_NO_ORDER = 505,  /* warn: orders of a timeout batch have no row (one line a
+                                  * batch: their count, the first ids); debug: each order */
     SKW_TIMEOUT_RESTORED = 506,  /* debug: Redis stock and limit of a cancelled order given back */
     SKW_TIMEOUT_RETRY = 507,     /* warn: a statement failed for a message: republished to try
                                   * again; error: failed retry_max + 1 times, dead-lettered */

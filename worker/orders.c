@@ -30,6 +30,10 @@ typedef struct {
     seckill_order_msg m;
     item_state st;
     const char *why; /* ST_BAD, ST_FAILED: for the log */
+    /* the row's parameters as bound by a multi-row INSERT (they must outlive the binding) */
+    unsigned long long id;
+    char total[32];
+    MYSQL_TIME created;
 } item;
 
 typedef struct {
@@ -256,6 +260,125 @@ static seckill_worker_txn_step write_one(void *state, int i)
     return SECKILL_TXN_UNDO;
 }
 
+/* ---- write, the batch's fast way ----------------------------------------------------------
+ * One stock UPDATE a product (the units of all its orders, under the same optimistic guard) and
+ * the rows in multi-row INSERTs: a batch of one product is 4 statements (START, UPDATE, INSERT,
+ * COMMIT) where the per-order way makes 3 an order. It is all or nothing: too little stock in
+ * MySQL for a product's orders, a row that exists already (a redelivery) or any error rolls it
+ * back, and the batch goes the per-order way (write_one under savepoints), which decides each
+ * order alone exactly as before. */
+
+typedef enum { FAST_DONE, FAST_FALLBACK, FAST_ABORT } fast_result;
+
+#define ROW_PARAMS 8
+
+static const struct {
+    int rows;
+    seckill_query q;
+    const char *name;
+} row_stmts[] = {
+    {128, SECKILL_Q_WORKER_ORDER_ROWS_128, "ORDER_ROWS_128"},
+    {32, SECKILL_Q_WORKER_ORDER_ROWS_32, "ORDER_ROWS_32"},
+    {8, SECKILL_Q_WORKER_ORDER_ROWS_8, "ORDER_ROWS_8"},
+    {1, SECKILL_Q_WORKER_ORDER_ROWS_1, "ORDER_ROWS_1"},
+};
+
+/* What a failed statement of the fast way means: a duplicate key is no error (a redelivered
+ * order: the per-order way finds it), a lost connection ends the attempt, anything else is
+ * logged and left to the per-order way. */
+static fast_result fast_failed(orders *o, MYSQL_STMT *st, const char *what)
+{
+    if (st && mysql_stmt_errno(st) == ER_DUP_ENTRY) {
+        mysql_stmt_reset(st);
+        return FAST_FALLBACK;
+    }
+    if (st)
+        seckill_worker_stmt_error(&o->conn, st, what);
+    return o->conn.db ? FAST_FALLBACK : FAST_ABORT;
+}
+
+/* The units of one product's orders, all or none. */
+static fast_result take_group(orders *o, long long product_id, int units)
+{
+    MYSQL_STMT *st = seckill_worker_stmt(&o->conn, SECKILL_Q_WORKER_STOCK_TAKE, 3, 0, "STOCK_TAKE");
+    MYSQL_BIND in[3];
+
+    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &units, 0);
+    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &product_id, 0);
+    seckill_worker_bind(&in[2], MYSQL_TYPE_LONG, &units, 0);
+    if (!st || mysql_stmt_bind_param(st, in) || mysql_stmt_execute(st))
+        return fast_failed(o, st, "stock take (batch)");
+    return mysql_stmt_affected_rows(st) == 1 ? FAST_DONE : FAST_FALLBACK;
+}
+
+static void bind_row(MYSQL_BIND *b, item *it)
+{
+    it->id = it->m.order_id;
+    total_of(&it->m, it->total, sizeof it->total);
+    seckill_db_time_to((time_t)(it->m.created_ms / 1000), &it->created);
+    it->created.second_part = (unsigned long)(it->m.created_ms % 1000) * 1000;
+    seckill_worker_bind(&b[0], MYSQL_TYPE_LONGLONG, &it->id, 0);
+    b[0].is_unsigned = 1;
+    seckill_worker_bind(&b[1], MYSQL_TYPE_STRING, it->m.user_id, strlen(it->m.user_id));
+    seckill_worker_bind(&b[2], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    seckill_worker_bind(&b[3], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    seckill_worker_bind(&b[4], MYSQL_TYPE_STRING, it->m.price, strlen(it->m.price));
+    seckill_worker_bind(&b[5], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&b[6], MYSQL_TYPE_STRING, it->total, strlen(it->total));
+    seckill_worker_bind(&b[7], MYSQL_TYPE_DATETIME, &it->created, sizeof it->created);
+}
+
+/* Every row of the batch, in INSERTs of 128, 32, 8 and 1 rows. */
+static fast_result insert_rows(orders *o, apr_pool_t *p)
+{
+    MYSQL_BIND *b = apr_palloc(p, sizeof *b * ROW_PARAMS * 128);
+    int done = 0;
+
+    for (size_t k = 0; k < sizeof row_stmts / sizeof row_stmts[0]; k++) {
+        int rows = row_stmts[k].rows;
+        while (o->nwrite - done >= rows) {
+            MYSQL_STMT *st = seckill_worker_stmt(
+                &o->conn, row_stmts[k].q, (unsigned)(ROW_PARAMS * rows), 0, row_stmts[k].name);
+            for (int i = 0; i < rows; i++)
+                bind_row(&b[i * ROW_PARAMS], o->write[done + i]);
+            if (!st || mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
+                return fast_failed(o, st, "order rows");
+            if (mysql_stmt_affected_rows(st) != (my_ulonglong)rows)
+                return FAST_FALLBACK;
+            done += rows;
+        }
+    }
+    return FAST_DONE;
+}
+
+static fast_result fast_write(orders *o, apr_pool_t *p)
+{
+    fast_result r = FAST_DONE;
+
+    if (seckill_worker_exec(&o->conn, "START TRANSACTION"))
+        return o->conn.db ? FAST_FALLBACK : FAST_ABORT;
+    /* o->write is sorted by product: each run of one product is one UPDATE */
+    for (int i = 0, j; i < o->nwrite && r == FAST_DONE; i = j) {
+        int units = 0;
+        for (j = i; j < o->nwrite && o->write[j]->m.product_id == o->write[i]->m.product_id; j++)
+            units += o->write[j]->m.quantity;
+        r = take_group(o, o->write[i]->m.product_id, units);
+    }
+    if (r == FAST_DONE)
+        r = insert_rows(o, p);
+    if (r == FAST_DONE) {
+        if (seckill_worker_exec(&o->conn, "COMMIT") == 0) {
+            for (int i = 0; i < o->nwrite; i++)
+                o->write[i]->st = ST_INSERTED;
+            return FAST_DONE;
+        }
+        r = FAST_ABORT; /* its outcome unknown: given back, the redelivery finds what was done */
+    }
+    if (o->conn.db && seckill_worker_exec(&o->conn, "ROLLBACK"))
+        seckill_worker_db_lost(&o->conn, "ROLLBACK");
+    return o->conn.db ? r : FAST_ABORT;
+}
+
 static void write_reset(void *state)
 {
     orders *o = state;
@@ -288,6 +411,18 @@ static int write_all(orders *o, apr_pool_t *p, item *it, int n)
     qsort(o->write, (size_t)o->nwrite, sizeof *o->write, lock_order);
     if (!seckill_worker_db(&o->conn))
         return -1;
+    switch (fast_write(o, p)) {
+    case FAST_DONE:
+        return 0;
+    case FAST_ABORT:
+        return -1;
+    case FAST_FALLBACK:
+        break;
+    }
+    seckill_worker_log(SECKILL_LOG_DEBUG, SKW_ORDERS_PER_ORDER,
+                       "orders: a batch of %d goes the per-order way (a redelivery, or too little "
+                       "stock in MySQL)",
+                       o->nwrite);
     return seckill_worker_txn(&o->conn, o->nwrite, write_one, write_reset, o);
 }
 

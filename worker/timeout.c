@@ -248,8 +248,8 @@ static void log_item(const timeouts *t, const item *it)
         seckill_worker_log(SECKILL_LOG_DEBUG, SKW_TIMEOUT_NOTHING,
                            "timeout: order %llu has status %d, nothing to do", id, it->status);
         break;
-    case T_NO_ORDER:
-        seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_NO_ORDER,
+    case T_NO_ORDER: /* one warning a batch: see log_no_rows */
+        seckill_worker_log(SECKILL_LOG_DEBUG, SKW_TIMEOUT_NO_ORDER,
                            "timeout: order %llu has no row, nothing to do", id);
         break;
     case T_BAD:
@@ -274,6 +274,30 @@ static void log_item(const timeouts *t, const item *it)
     }
 }
 
+/* Orders without a row come in crowds (a benchmark's products deleted with their rows, 110,000
+ * timeouts 5 minutes later): one warning a batch with their count and a few ids, not one each. */
+static void log_no_rows(const item *it, int n)
+{
+    char ids[96] = "";
+    size_t len = 0;
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (it[i].st != T_NO_ORDER)
+            continue;
+        if (k++ < 3)
+            len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%llu", k > 1 ? ", " : "",
+                                    (unsigned long long)it[i].m.order_id);
+    }
+    if (k == 1)
+        seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_NO_ORDER,
+                           "timeout: order %s has no row, nothing to do", ids);
+    else if (k > 1)
+        seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_NO_ORDER,
+                           "timeout: %d orders of a batch have no row, nothing to do (order %s%s)",
+                           k, ids, k > 3 ? ", ..." : "");
+}
+
 static int batch(void *state, apr_pool_t *p, apr_array_header_t *ds)
 {
     timeouts *t = state;
@@ -284,6 +308,7 @@ static int batch(void *state, apr_pool_t *p, apr_array_header_t *ds)
         return -1;
     for (int i = 0; i < n; i++)
         log_item(t, &it[i]);
+    log_no_rows(it, n);
     return 0;
 }
 

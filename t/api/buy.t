@@ -77,6 +77,9 @@ subtest 'a buy, then the same shopper again' => sub {
     like($d->{order_id} // '', qr/^\d{15,20}$/, '  order id as a string of digits');
     $order = $d->{order_id};
     is(redis('GET', "seckill:stock:{p$on_sale}"), '2', 'Redis stock decremented');
+    is(redis('GET', "seckill:order:$order"), $alice->id . "|$on_sale|queued",
+        'the order marker, written by the buy script');
+    cmp_ok(redis('TTL', "seckill:order:$order"), '>', 86000, '  for a day');
 
     ($res, $d) = $alice->buy($on_sale);
     is($res->code, 409, 'the same shopper again: 409');
@@ -163,6 +166,31 @@ subtest 'HTML form buy without JavaScript' => sub {
         '  nothing bought');
 };
 
+# The module declares the topology once per child, not per connection; a broker that lost it
+# (here: the order queue deleted) returns the next message unroutable, and that child declares
+# it again before its next publish.
+subtest 'the order queue lost: 503 for an unroutable order, then declared again' => sub {
+    stop_worker($worker); # its reconnect would declare the queue again first
+    ok(wait_for(15, sub { (queue_depth('seckill.order.create') // 1) == 0 }), 'queue drained');
+    system(top_dir() . '/build/tools/amqp_tool', 'delete', 'seckill.order.create') == 0
+      or die "amqp_tool delete failed\n";
+    my $before = redis('GET', "seckill:stock:{p$limited}");
+    my @codes;
+    # every child that has published must meet the loss once; others never saw the queue go
+    for (1 .. 12) {
+        my ($res, $d) = Shopper->new->buy($limited);
+        push @codes, $d->{code} // $res->code;
+    }
+    my $n503 = grep { $_ eq 'unavailable' } @codes;
+    my $nok = grep { $_ eq 'ok' } @codes;
+    is($n503 + $nok, 12, 'only ok and unavailable') or diag "@codes";
+    cmp_ok($nok, '>', 0, "after the loss the module publishes again ($n503 unroutable)");
+    is(queue_depth('seckill.order.create'), $nok, 'the queue is back and holds the ok orders');
+    is(redis('GET', "seckill:stock:{p$limited}"), $before - $nok,
+        'the unroutable ones hold no stock');
+    $worker = start_worker();
+};
+
 subtest 'RabbitMQ down: 503 and no stock held' => sub {
     my $erin = Shopper->new;
     my $before = redis('GET', "seckill:stock:{p$limited}");
@@ -173,6 +201,9 @@ subtest 'RabbitMQ down: 503 and no stock held' => sub {
     is($d->{code}, 'unavailable', '  code unavailable');
     is(redis('GET', "seckill:stock:{p$limited}"), $before, 'the unit was given back');
     is(redis('HGET', "seckill:buyers:{p$limited}", $erin->id), '', 'the buyer was not recorded');
+    my @markers = grep { index(redis('GET', $_), $erin->id . '|') == 0 }
+      split /\n/, redis('KEYS', 'seckill:order:*');
+    is(scalar @markers, 0, 'no order marker left for the revoked order');
     ($res, $d) = $erin->buy($limited);
     is($d->{code}, 'ok', 'once RabbitMQ is back, the same shopper can buy');
 };

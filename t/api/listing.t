@@ -5,6 +5,7 @@ use utf8;
 use Apache::Test ();
 use Test::More;
 use SeckillTest;
+use Shopper;
 
 reset_data();
 my ($from10, $to10) = slot_window(10);
@@ -165,6 +166,65 @@ subtest 'Redis down: the listing is served from MySQL' => sub {
     is($res->header('X-Seckill-Cache'), 'miss', 'as a miss');
     is(scalar @{$d->{products}}, 2, 'with the products');
     is(get_json('/?slot=10')->code, 200, 'and Redis is used again once back');
+};
+
+sub smembers_calls {
+    my ($line) = grep { /^cmdstat_smembers:/ } redis('INFO', 'commandstats');
+    return $line && $line =~ /calls=(\d+)/ ? $1 : 0;
+}
+
+# The virtual host listing_cache serves each child's rendered page again for 250 ms (what
+# make run does; the main server here renders every time). The page is shared, the CSRF
+# token in it is each shopper's own, and stock figures are at most that much old.
+subtest 'rendered listings served again for 250 ms, each shopper with their own token' => sub {
+    my @s = map { Shopper->new(module => 'listing_cache', anonymous => 1) } 1 .. 3;
+    my $get = sub {
+        my ($shopper, $accept) = @_;
+        return $shopper->ua->get($shopper->base . '/?slot=10', Accept => $accept);
+    };
+    get_json('/?slot=10'); # cached in Redis (the main server renders anew)
+    my $calls = smembers_calls();
+    my (@tok, @ids);
+    for my $i (0 .. 19) {
+        my $sh = $s[$i % 3];
+        my $res = $get->($sh, 'application/json');
+        is($res->code, 200, "listing $i: 200") if $i < 3;
+        my $d = json_decode($res->content);
+        like($d->{csrf_token} // '', qr/^[A-Za-z0-9_-]{43}$/, "  a token") if $i < 3;
+        push @{$tok[$i % 3]}, $d->{csrf_token};
+        is(scalar @{$d->{products}}, 2, '  the products') if $i < 3;
+    }
+    my $read = smembers_calls() - $calls;
+    cmp_ok($read, '<=', 8, "20 listings read Redis $read times (at most once a child)");
+    for my $i (0 .. 2) {
+        my %t = map { ($_ => 1) } @{$tok[$i]};
+        is(scalar keys %t, 1, "shopper $i: always the same token");
+        # the same cookie on the main server, which renders every time, gives the same token
+        my $fresh = json_decode($s[$i]->ua->get(
+            Shopper->new(anonymous => 1)->base . '/?slot=10', Accept => 'application/json')
+          ->content);
+        is($fresh->{csrf_token}, $tok[$i][0], "shopper $i: the token is theirs");
+    }
+    isnt($tok[0][0], $tok[1][0], 'shoppers get different tokens');
+
+    my $html = $get->($s[1], 'text/html')->decoded_content;
+    my @in = $html =~ /name="csrf_token" value="([^"]*)"/g;
+    cmp_ok(scalar @in, '>=', 2, 'HTML: a form a product (and the page\'s buy panel)');
+    is_deeply([grep { $_ ne $tok[1][0] } @in], [], "HTML: every form carries the shopper's token");
+    unlike($html, qr/\Q$tok[0][0]\E/, "no other shopper's token");
+    is($get->($s[2], 'text/html')->code, 200, 'HTML from the cache again');
+    my $head = $s[0]->ua->head($s[0]->base . '/?slot=10');
+    is($head->code, 200, 'HEAD');
+
+    my $stock = redis('GET', "seckill:stock:{p$pa}");
+    redis('SET', "seckill:stock:{p$pa}", $stock - 7);
+    select(undef, undef, undef, 0.35);
+    my @seen = map {
+        my $d = json_decode($get->($s[$_ % 3], 'application/json')->content);
+        (grep { $_->{id} == $pa } @{$d->{products}})[0]{stock}
+    } 0 .. 8;
+    is_deeply(\@seen, [($stock - 7) x 9], 'stock changed in Redis: every answer shows it 250 ms on');
+    redis('SET', "seckill:stock:{p$pa}", $stock);
 };
 
 subtest 'other paths and methods' => sub {

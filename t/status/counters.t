@@ -139,7 +139,7 @@ subtest 'totals are the sums of the children' => sub {
 };
 
 subtest 'pool health' => sub {
-    my %size = (redis => 64, mysql => 16, amqp => 32);
+    my %size = (redis => 64, mysql => 16, amqp => 1); # amqp: publisher threads (SeckillAMQPPoolSize)
     for my $f (0 .. 2) {
         my $pools = $after[$f]{pools};
         for my $p (qw(redis mysql amqp)) {

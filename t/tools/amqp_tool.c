@@ -4,7 +4,8 @@
  *   amqp_tool publish ROUTING_KEY [RETRIES [TTL_MS]]  bodies from stdin, one a line, confirmed
  *   amqp_tool count QUEUE...                          ready messages of each queue, one a line
  *   amqp_tool purge QUEUE...                          empties the queues
- *   amqp_tool get QUEUE [MAX]                         takes messages: "retries<TAB>body" lines */
+ *   amqp_tool get QUEUE [MAX]                         takes messages: "retries<TAB>body" lines
+ *   amqp_tool delete QUEUE...                         deletes the queues (a lost topology) */
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -18,7 +19,8 @@ static int usage(void)
 {
     fprintf(stderr, "usage: amqp_tool [-u URL] publish ROUTING_KEY [RETRIES [TTL_MS]] < bodies\n"
                     "       amqp_tool [-u URL] count|purge QUEUE...\n"
-                    "       amqp_tool [-u URL] get QUEUE [MAX]\n");
+                    "       amqp_tool [-u URL] get QUEUE [MAX]\n"
+                    "       amqp_tool [-u URL] delete QUEUE...\n");
     return 2;
 }
 
@@ -76,6 +78,17 @@ static int count_or_purge(seckill_amqp *a, int purge, int n, char **queues)
     return 0;
 }
 
+static int delete_queues(seckill_amqp *a, int n, char **queues)
+{
+    amqp_connection_state_t c = seckill_amqp_state(a);
+    for (int i = 0; i < n; i++) {
+        amqp_queue_delete(c, 1, amqp_cstring_bytes(queues[i]), 0, 0);
+        if (!rpc_ok(c, queues[i]))
+            return 1;
+    }
+    return 0;
+}
+
 static int retries_of(const amqp_basic_properties_t *p)
 {
     if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
@@ -120,6 +133,8 @@ static int run(seckill_amqp *a, int argc, char **argv)
         return publish(a, argv[1], argc > 2 ? atoi(argv[2]) : -1, argc > 3 ? atol(argv[3]) : 0);
     if ((strcmp(cmd, "count") == 0 || strcmp(cmd, "purge") == 0) && argc >= 2)
         return count_or_purge(a, cmd[0] == 'p', argc - 1, argv + 1);
+    if (strcmp(cmd, "delete") == 0 && argc >= 2)
+        return delete_queues(a, argc - 1, argv + 1);
     if (strcmp(cmd, "get") == 0 && argc >= 2 && argc <= 3)
         return get(a, argv[1], argc > 2 ? atol(argv[2]) : 1000000);
     return usage();

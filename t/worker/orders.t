@@ -326,6 +326,26 @@ subtest 'unpaid at the deadline: cancelled, stock back in MySQL and Redis, limit
     is(redis('GET', skey($T)), 9, 'Redis stock unchanged');
 };
 
+# After a benchmark deletes its orders, their pay timeouts find no row: 110,000 of them once
+# wrote a warning each (52 MB of log). Now one warning a batch, each order at debug level.
+subtest 'timeouts of orders without a row: one warning a batch, not one an order' => sub {
+    my @gone = map { order(user => "gone$_", product => $T, pay_ms => -1000) } 1 .. 60;
+    my $re = join '|', map { $_->{order_id} } @gone;
+    my $dead = depth('dead');
+    is(stop_worker($w), 0, 'worker stopped, so they wait together');
+    publish('order.timeout', undef, map { $_->{json} } @gone);
+    $w = start_worker();
+    ok(wait_until(10, sub { logged(qr/debug SKW505 timeout: order (?:$re) has no row/) == 60 }),
+        'each order at debug level');
+    my $log_text = slurp($log);
+    my @warn = $log_text =~ /warn SKW505 timeout: (?:order (?:$re) has no row|(\d+) orders of a batch have no row[^\n]*(?:$re))/g;
+    my $count = 0;
+    $count += $_ // 1 for @warn;
+    is($count, 60, 'the warnings count all 60');
+    cmp_ok(scalar @warn, '<=', 3, scalar(@warn) . ' warning line(s) for 60 orders');
+    is(depth('dead'), $dead, 'nothing dead-lettered');
+};
+
 subtest 'a worker killed mid-batch loses nothing and duplicates nothing' => sub {
     is(stop_worker($w), 0, 'stopped for the backlog');
     amqp(undef, 'purge', @waits);

@@ -200,7 +200,9 @@ static int seckill_map_to_storage(request_rec *r)
 
 static void seckill_register_hooks(apr_pool_t *p)
 {
-    ap_hook_translate_name(seckill_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    /* after mod_alias: its Redirect and Alias still apply to the shop's URIs */
+    static const char *const after_alias[] = {"mod_alias.c", NULL};
+    ap_hook_translate_name(seckill_translate_name, after_alias, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(seckill_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_post_config(seckill_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(seckill_child_init, NULL, NULL, APR_HOOK_MIDDLE);

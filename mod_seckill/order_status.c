@@ -211,9 +211,10 @@ static seckill_conn_result orders_of(request_rec *r, void *conn, void *baton)
     bind_row(&b);
     if (mysql_stmt_bind_param(st, &param) || mysql_stmt_execute(st) ||
         mysql_stmt_bind_result(st, b.res) || mysql_stmt_store_result(st)) {
+        unsigned int e = mysql_stmt_errno(st); /* freeing the result clears it */
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0604: mysql: %s", mysql_stmt_error(st));
         mysql_stmt_free_result(st);
-        return seckill_mysql_check(mysql_stmt_errno(st) ?: 1);
+        return seckill_mysql_check(e ?: 1);
     }
     j->rows = apr_array_make(r->pool, 8, sizeof(seckill_order_row));
     while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED)

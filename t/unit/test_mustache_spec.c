@@ -1,7 +1,8 @@
 /* Runs every case of the official mustache spec (JSON files read at run time from
- * $SECKILL_MUSTACHE_SPEC, or $SECKILL_TOP/../shared/spec/mustache) through lib/value.h and
- * lib/mustache.h, one cmocka test per case and one group per file, then a few checks of
- * behaviour the spec leaves open (syntax errors, recursion limit, read-only templates). */
+ * $SECKILL_MUSTACHE_SPEC, or $SECKILL_TOP/../shared/spec/mustache, or /work/shared/spec/mustache)
+ * through lib/value.h and lib/mustache.h, one cmocka test per case and one group per file, then a
+ * few checks of behaviour the spec leaves open (syntax errors, recursion limit, read-only
+ * templates). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -397,9 +399,13 @@ static const char *spec_dir(apr_pool_t *p)
     if (dir && *dir)
         return dir;
     const char *top = getenv("SECKILL_TOP");
-    if (top && *top)
-        return apr_pstrcat(p, top, "/../shared/spec/mustache", NULL);
-    return NULL;
+    const char *beside = top && *top ? apr_pstrcat(p, top, "/../shared/spec/mustache", NULL) : NULL;
+    /* a clone elsewhere (CI's, say) finds the workplace's shared folder where it always is */
+    if (beside && access(beside, R_OK) == 0)
+        return beside;
+    if (access("/work/shared/spec/mustache", R_OK) == 0)
+        return "/work/shared/spec/mustache";
+    return beside;
 }
 
 int main(void)

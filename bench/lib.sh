@@ -146,6 +146,9 @@ cache_products() {
              ELSE HOUR(seckill_start_time) - HOUR(seckill_start_time) % 2 END
         FROM seckill_products WHERE id = ${ids%%,*}")
     rcli DEL "seckill:slot:$date:$slot" >/dev/null
+    # each child serves the page it rendered again for SeckillListingCache (250 ms) without
+    # reading Redis: after that the next render finds the slot key gone and refills it
+    sleep 1
     curl -fsS -o /dev/null -H 'Accept: application/json' "$base/?slot=$slot"
     for id in ${ids//,/ }; do
         [ "$(rcli EXISTS "seckill:stock:{p$id}")" = 1 ] || die "product $id was not cached (slot $slot)"

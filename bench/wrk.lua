@@ -84,7 +84,10 @@ oids = {}
 
 function response(status, headers, body)
   local code = "-"
-  if body then
+  -- only JSON answers have a code: an HTML page or a file is not searched (that cost wrk as
+  -- much CPU as the page took httpd, and wrk shares the cores)
+  local ctype = headers["Content-Type"] or headers["content-type"] or ""
+  if body and ctype:find("json", 1, true) then
     code = body:match('"code":"([%w_]+)"') or "-"
     if status == 200 and mode == "buy" then
       oids[#oids + 1] = body:match('"order_id":"(%d+)"')

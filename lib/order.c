@@ -242,6 +242,24 @@ static int blank(const char *s, const char *end)
     return 1;
 }
 
+int seckill_order_next(const char *body, size_t len, size_t *off, const char **line,
+                       size_t *line_len)
+{
+    const char *start, *nl;
+    /* an empty body is one (malformed) order, so that nothing is dropped unseen; a newline at
+     * the very end starts no order */
+    if (*off > len || (*off == len && *off > 0))
+        return 0;
+    if (!body)
+        body = "", len = 0;
+    start = body + *off;
+    nl = len > *off ? memchr(start, '\n', len - *off) : NULL;
+    *line = start;
+    *line_len = nl ? (size_t)(nl - start) : len - *off;
+    *off = nl ? (size_t)(nl - body) + 1 : len + 1;
+    return 1;
+}
+
 int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m)
 {
     struct json_tokener *tok;

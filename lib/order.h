@@ -1,5 +1,5 @@
 /* The order message: published by the module (exchange seckill, routing key order.create)
- * once the buy script sold a unit, consumed by the worker. JSON:
+ * once the buy script sold a unit, consumed by the worker. Each order is JSON:
  * {"order_id":"<u64>","user_id":"...","product_id":N,"price":"309.00","quantity":1,
  *  "created_ms":N,"pay_deadline_ms":N,"token":"..."} with order_id a string (64-bit) and
  * token = seckill_token over ("order", order_id, user_id, product_id, price, quantity). */
@@ -30,7 +30,12 @@ void seckill_order_sign(seckill_order_msg *m, const char *secret, size_t secret_
 int seckill_order_verify(const seckill_order_msg *m, const char *secret, size_t secret_len);
 /* JSON of m into buf; its length, or -1 when cap is too small. */
 int seckill_order_encode(const seckill_order_msg *m, char *buf, size_t cap);
-/* Parses a message body into m. 0 ok, -1 malformed (a field missing, of the wrong type,
+/* A message body carries one order or several (the module's publisher batches the orders of
+ * concurrent buys into one message): their JSON joined by '\n', which the encoder never writes
+ * raw. From *off, the next order's text and its length; 0 when the body has no more. */
+int seckill_order_next(const char *body, size_t len, size_t *off, const char **line,
+                       size_t *line_len);
+/* Parses one order's JSON into m. 0 ok, -1 malformed (a field missing, of the wrong type,
  * out of range or too long). Unknown fields are ignored. */
 int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m);
 

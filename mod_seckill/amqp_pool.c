@@ -16,9 +16,15 @@
 #include "runtime.h"
 #include "stats.h"
 
-/* Messages one publisher keeps in flight; more wait in its queue. RabbitMQ's cost a message
- * falls with the burst (bench/README.md): 65-85 us confirmed alone, about 30 in bursts of 32. */
-#define INFLIGHT_MAX 256
+/* RabbitMQ's cost a message is mostly its own, not its size (bench/README.md): 65-85 us
+ * confirmed alone. So a message carries the orders of all the buys queued when it goes out
+ * (lib/order.h), and a publisher keeps at most SENDING_MAX messages unconfirmed: while they
+ * wait, the next buys queue up and leave together, one message and one confirm for many
+ * (group commit). A lone buy still goes out at once. */
+#define SENDING_MAX 2           /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
+#define INFLIGHT_MAX 4          /* the ring of slots: the tags in flight fall in distinct ones */
+#define BATCH_MAX 64            /* orders a message */
+#define BATCH_BYTES (32 * 1024) /* and its body at most (a lone larger order goes alone) */
 #define RK_MAX 64
 
 typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
@@ -26,7 +32,8 @@ typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
 /* One request's message. It lives on the requesting thread's stack: the publisher reaches it
  * only under the lock, and a requester that gives up unhooks it first (see give_up). */
 typedef struct job {
-    struct job *next;
+    struct job *next;       /* JOB_QUEUED: the publisher's queue */
+    struct job *batch_next; /* JOB_SENT: the other orders of its message */
     const char *routing_key;
     const char *body;
     size_t len;
@@ -39,7 +46,7 @@ typedef struct job {
 /* A message sent and not settled yet; the publisher's own copy, so a requester gone does not
  * pull the body from under a send. */
 typedef struct {
-    job *job;     /* NULL when its requester gave up (changed under the lock) */
+    job *jobs;    /* the requesters of its orders; one gone unhooks itself (under the lock) */
     uint64_t tag; /* delivery tag; 0: free */
     int settled;  /* the broker answered: result holds what */
     int returned; /* unroutable (basic.return came before its ack) */
@@ -72,8 +79,8 @@ typedef struct {
     int declared;       /* declared in this child: once, not per connection (again after the
                            broker refused a message or closed a connection) */
     int down;           /* a connect failed and none succeeded since: logged once an outage */
-    unsigned long sent, confirms, wakes; /* for the log line at the child's exit */
-    seckill_pool_stats *stats;           /* the status page's "amqp" numbers of this child */
+    unsigned long sent, orders, confirms, wakes; /* for the log line at the child's exit */
+    seckill_pool_stats *stats; /* the status page's "amqp" numbers of this child */
 } publisher;
 
 struct seckill_amqp_pool {
@@ -119,12 +126,13 @@ static void deliver(publisher *p)
         slot *sl = slot_of(p, t);
         if (!sl->settled)
             continue;
-        if (sl->job) {
-            sl->job->result = sl->result;
-            sl->job->state = JOB_DONE;
-            pthread_cond_signal(&sl->job->done);
-            sl->job = NULL;
+        for (job *j = sl->jobs, *nx; j; j = nx) {
+            nx = j->batch_next;
+            j->result = sl->result;
+            j->state = JOB_DONE;
+            pthread_cond_signal(&j->done);
         }
+        sl->jobs = NULL;
         sl->tag = 0;
         sl->settled = 0;
     }
@@ -229,45 +237,82 @@ static int ensure_connection(publisher *p)
     return 1;
 }
 
-static int copy_into(slot *sl, const job *j)
+/* Appends j's order to the slot's body ('\n' between orders); 0 when memory ran out. */
+static int append_to(slot *sl, const job *j)
 {
-    if (sl->cap < j->len) {
-        char *b = realloc(sl->body, j->len);
+    size_t need = sl->len + (sl->len ? 1 : 0) + j->len;
+    if (sl->cap < need) {
+        size_t cap = need < 1024 ? 1024 : need * 2;
+        char *b = realloc(sl->body, cap);
         if (!b)
             return 0;
         sl->body = b;
-        sl->cap = j->len;
+        sl->cap = cap;
     }
-    memcpy(sl->body, j->body, j->len);
-    sl->len = j->len;
-    apr_cpystrn(sl->rk, j->routing_key, sizeof sl->rk);
+    if (sl->len)
+        sl->body[sl->len++] = '\n';
+    memcpy(sl->body + sl->len, j->body, j->len);
+    sl->len += j->len;
     return 1;
 }
 
-/* Moves queued jobs into free slots (under the lock); the number taken. Without a connection
- * (connect == 0) the queued jobs are answered UNAVAILABLE instead. */
-static int take(publisher *p, int connected)
+static void answer(job *j, seckill_conn_result result)
 {
+    j->result = result;
+    j->state = JOB_DONE;
+    pthread_cond_signal(&j->done);
+}
+
+/* Fills the free slot sl with the queued jobs that fit one message (under the lock): the head,
+ * then those behind it of the same routing key, up to BATCH_MAX orders and BATCH_BYTES. */
+static void fill(publisher *p, slot *sl, uint64_t tag)
+{
+    job **tailp = &sl->jobs;
     int n = 0;
-    pthread_mutex_lock(&p->lock);
-    while (p->head && (!connected || p->next + (uint64_t)n - p->low < INFLIGHT_MAX)) {
+    sl->len = 0;
+    sl->jobs = NULL;
+    apr_cpystrn(sl->rk, p->head->routing_key, sizeof sl->rk);
+    while (p->head && n < BATCH_MAX && strcmp(p->head->routing_key, sl->rk) == 0 &&
+           (n == 0 || sl->len + 1 + p->head->len <= BATCH_BYTES)) {
         job *j = p->head;
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
-        if (connected && copy_into(slot_of(p, p->next + (uint64_t)n), j)) {
-            slot *sl = slot_of(p, p->next + (uint64_t)n);
-            sl->job = j;
-            sl->tag = p->next + (uint64_t)n;
-            sl->settled = sl->returned = 0;
-            j->state = JOB_SENT;
-            j->slot = (int)(sl - p->ring);
-            n++;
-        } else {
-            j->result = SECKILL_CONN_UNAVAILABLE;
-            j->state = JOB_DONE;
-            pthread_cond_signal(&j->done);
+        if (!append_to(sl, j)) {
+            answer(j, SECKILL_CONN_UNAVAILABLE);
+            continue;
         }
+        j->state = JOB_SENT;
+        j->slot = (int)(sl - p->ring);
+        j->batch_next = NULL;
+        *tailp = j;
+        tailp = &j->batch_next;
+        n++;
+    }
+    p->orders += (unsigned long)n;
+    sl->tag = sl->jobs ? tag : 0;
+    sl->settled = sl->returned = 0;
+}
+
+/* Moves queued jobs into free slots, a message a slot (under the lock); the number of messages.
+ * Without a connection (connected == 0) the queued jobs are answered UNAVAILABLE instead. */
+static int take(publisher *p, int connected)
+{
+    int n = 0;
+    pthread_mutex_lock(&p->lock);
+    if (!connected) {
+        while (p->head) {
+            job *j = p->head;
+            p->head = j->next;
+            answer(j, SECKILL_CONN_UNAVAILABLE);
+        }
+        p->tail = NULL;
+    }
+    while (p->head && p->next + (uint64_t)n - p->low < SENDING_MAX) {
+        uint64_t tag = p->next + (uint64_t)n;
+        fill(p, slot_of(p, tag), tag);
+        if (slot_of(p, tag)->jobs)
+            n++;
     }
     pthread_mutex_unlock(&p->lock);
     return n;
@@ -320,7 +365,7 @@ static void wait_for_work(publisher *p, long long timeout_ms)
 {
     struct pollfd fds[2] = {{p->wake, POLLIN, 0}, {seckill_amqp_fd(p->a), POLLIN, 0}};
     uint64_t v;
-    int room = p->next - p->low < INFLIGHT_MAX;
+    int room = p->next - p->low < SENDING_MAX;
 
     pthread_mutex_lock(&p->lock);
     if ((p->head && (room || !p->a)) || (p->stopping && p->low == p->next)) {
@@ -389,8 +434,14 @@ static void give_up(publisher *p, job *j)
             if (p->tail == j)
                 p->tail = prev;
         }
-    } else if (j->state == JOB_SENT && p->ring[j->slot].job == j) {
-        p->ring[j->slot].job = NULL;
+    } else if (j->state == JOB_SENT) {
+        /* its order stays in the message; the publisher only no longer tells it */
+        for (job **pp = &p->ring[j->slot].jobs; *pp; pp = &(*pp)->batch_next) {
+            if (*pp == j) {
+                *pp = j->batch_next;
+                break;
+            }
+        }
     }
     j->result = SECKILL_CONN_FAIL;
     j->state = JOB_DONE;
@@ -506,9 +557,9 @@ static apr_status_t stop_pool(void *data)
         pthread_join(p->thread, NULL); /* it answers what it holds first (at most a timeout) */
         p->started = 0;
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, p->s,
-                     "SK0218: amqp: publisher %d stopped: %lu messages sent, %lu confirms and "
-                     "returns received, %lu waits",
-                     i, p->sent, p->confirms, p->wakes);
+                     "SK0218: amqp: publisher %d stopped: %lu messages sent carrying %lu "
+                     "orders, %lu confirms and returns received, %lu waits",
+                     i, p->sent, p->orders, p->confirms, p->wakes);
     }
     for (int i = 0; i < ap->n; i++) {
         publisher *p = &ap->pub[i];

@@ -26,7 +26,9 @@ typedef enum {
 } item_state;
 
 typedef struct {
-    const seckill_amqp_delivery *d;
+    const seckill_amqp_delivery *d; /* the message it came in; one message may carry several */
+    const char *body;               /* this order's JSON within d's body */
+    size_t len;
     seckill_order_msg m;
     item_state st;
     const char *why; /* ST_BAD, ST_FAILED: for the log */
@@ -51,20 +53,37 @@ typedef struct {
 
 /* ---- decode ------------------------------------------------------------------------------ */
 
-static item *items_of(orders *o, apr_pool_t *p, apr_array_header_t *ds)
+static void decode_one(orders *o, item *it)
 {
-    item *it = apr_pcalloc(p, sizeof *it * (size_t)ds->nelts);
+    if (seckill_order_decode(it->body, it->len, &it->m) != 0) {
+        it->st = ST_BAD;
+        it->why = "malformed body";
+    } else if (!seckill_order_verify(&it->m, o->cfg->secret, o->cfg->secret_len)) {
+        it->st = ST_BAD;
+        it->why = "bad token";
+    }
+}
+
+/* One item an order: a message of the module's publisher carries the orders of several buys,
+ * each decided alone (a bad one is dead-lettered by itself, a failing one retried by itself). */
+static item *items_of(orders *o, apr_pool_t *p, apr_array_header_t *ds, int *n)
+{
+    apr_array_header_t *out = apr_array_make(p, ds->nelts, sizeof(item));
     for (int i = 0; i < ds->nelts; i++) {
-        it[i].d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
-        if (seckill_order_decode(it[i].d->body, it[i].d->len, &it[i].m) != 0) {
-            it[i].st = ST_BAD;
-            it[i].why = "malformed body";
-        } else if (!seckill_order_verify(&it[i].m, o->cfg->secret, o->cfg->secret_len)) {
-            it[i].st = ST_BAD;
-            it[i].why = "bad token";
+        const seckill_amqp_delivery *d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
+        const char *line;
+        size_t off = 0, len;
+        while (seckill_order_next(d->body, d->len, &off, &line, &len)) {
+            item *it = apr_array_push(out);
+            memset(it, 0, sizeof *it);
+            it->d = d;
+            it->body = line;
+            it->len = len;
+            decode_one(o, it);
         }
     }
-    return it;
+    *n = out->nelts;
+    return (item *)out->elts;
 }
 
 /* ---- claim (Redis) ----------------------------------------------------------------------- */
@@ -453,7 +472,7 @@ static void add(apr_array_header_t *out, const item *it, const char *rk, long ex
                 int retries)
 {
     APR_ARRAY_PUSH(out, seckill_amqp_message) =
-        (seckill_amqp_message){rk, it->d->body, it->d->len, expiration_ms, retries};
+        (seckill_amqp_message){rk, it->body, it->len, expiration_ms, retries};
 }
 
 /* Everything sent on before the ack, confirmed in one burst: nothing is acked that is not
@@ -536,8 +555,8 @@ static void log_item(const orders *o, const item *it, counts *k)
     case ST_BAD:
         k->bad++;
         seckill_worker_log(SECKILL_LOG_WARN, SKW_ORDER_BAD,
-                           "orders: %s (order %llu, %zu bytes): sent to %s", it->why, id,
-                           it->d->len, SECKILL_AMQP_QUEUE_ORDER_DEAD);
+                           "orders: %s (order %llu, %zu bytes): sent to %s", it->why, id, it->len,
+                           SECKILL_AMQP_QUEUE_ORDER_DEAD);
         break;
     case ST_REVOKED:
         k->revoked++;
@@ -582,8 +601,8 @@ static int batch(void *state, apr_pool_t *p, apr_array_header_t *ds)
 {
     orders *o = state;
     apr_time_t t0 = apr_time_now();
-    int n = ds->nelts;
-    item *it = items_of(o, p, ds);
+    int n;
+    item *it = items_of(o, p, ds, &n);
 
     if (claim(o, p, it, n) != 0 || write_all(o, p, it, n) != 0 || publish_all(o, p, it, n) != 0 ||
         compensate(o, it, n) != 0)

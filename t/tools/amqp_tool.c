@@ -2,9 +2,12 @@
  * lib/amqp_conn.c so the tests publish exactly as the module does. URL from -u, else
  * amqp://guest:guest@127.0.0.1:$SECKILL_AMQP_PORT/.
  *   amqp_tool publish ROUTING_KEY [RETRIES [TTL_MS]]  bodies from stdin, one a line, confirmed
+ *                                                     (a TAB in a line stands for a newline:
+ *                                                     a message of several orders, lib/order.h)
  *   amqp_tool count QUEUE...                          ready messages of each queue, one a line
  *   amqp_tool purge QUEUE...                          empties the queues
  *   amqp_tool get QUEUE [MAX]                         takes messages: "retries<TAB>body" lines
+ *                                                     (a newline in a body printed as a TAB)
  *   amqp_tool delete QUEUE...                         deletes the queues (a lost topology) */
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -46,6 +49,9 @@ static int publish(seckill_amqp *a, const char *rk, int retries, long ttl)
             line[--n] = 0;
         if (n == 0)
             continue;
+        for (ssize_t i = 0; i < n; i++) /* JSON writes no raw TAB nor newline */
+            if (line[i] == '\t')
+                line[i] = '\n';
         if ((r = seckill_amqp_publish(a, rk, line, (size_t)n, ttl, retries)) != SECKILL_AMQP_OK) {
             fprintf(stderr, "amqp_tool: publish %ld: result %d: %s\n", sent + 1, (int)r,
                     seckill_amqp_error(a));
@@ -118,8 +124,11 @@ static int get(seckill_amqp *a, const char *queue, long max)
             fprintf(stderr, "amqp_tool: reading a message of %s failed\n", queue);
             return 1;
         }
-        printf("%d\t%.*s\n", retries_of(&msg.properties), (int)msg.body.len,
-               (const char *)msg.body.bytes);
+        printf("%d\t", retries_of(&msg.properties));
+        for (size_t k = 0; k < msg.body.len; k++)
+            putchar(((const char *)msg.body.bytes)[k] == '\n' ? '\t'
+                                                              : ((const char *)msg.body.bytes)[k]);
+        putchar('\n');
         amqp_destroy_message(&msg);
         amqp_maybe_release_buffers(c);
     }

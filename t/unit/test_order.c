@@ -38,6 +38,65 @@ static int decode_str(const char *body, seckill_order_msg *m)
     return seckill_order_decode(body, strlen(body), m);
 }
 
+/* The orders of one message body, by seckill_order_next, as "text|text|..." */
+static void split(const char *body, size_t len, char *out, size_t cap)
+{
+    const char *line;
+    size_t off = 0, n, used = 0;
+    out[0] = 0;
+    while (seckill_order_next(body, len, &off, &line, &n)) {
+        used += (size_t)snprintf(out + used, cap - used, "%s%.*s", used ? "|" : "", (int)n, line);
+        if (used >= cap || !n)
+            used += (size_t)snprintf(out + used, cap - used, "%s", n ? "" : "<empty>");
+    }
+}
+
+static void batch_bodies_split(void **state)
+{
+    char got[256];
+    split("a", 1, got, sizeof got);
+    assert_string_equal(got, "a");
+    split("a\nbb\nccc", 9, got, sizeof got);
+    assert_string_equal(got, "a|bb|ccc");
+    split("a\n", 2, got, sizeof got); /* a last newline starts nothing */
+    assert_string_equal(got, "a");
+    split("a\n\nb", 4, got, sizeof got); /* an empty order in between is kept, to be refused */
+    assert_string_equal(got, "a|<empty>|b");
+    split("", 0, got, sizeof got); /* an empty body is one empty order, never none */
+    assert_string_equal(got, "<empty>");
+    split(NULL, 0, got, sizeof got);
+    assert_string_equal(got, "<empty>");
+}
+
+/* Two encoded orders joined as the publisher joins them decode one by one, each verified. */
+static void batch_round_trip(void **state)
+{
+    seckill_order_msg a = sample(), b = sample(), d;
+    char body[2048], *p = body;
+    const char *line;
+    size_t off = 0, n;
+    int k = 0, len;
+
+    b.order_id++;
+    strcpy(b.user_id, "bob\nnewline"); /* escaped by the encoder: no raw newline in the body */
+    seckill_order_sign(&b, SECRET, SECRET_LEN);
+    len = seckill_order_encode(&a, p, sizeof body);
+    p += len;
+    *p++ = '\n';
+    len = seckill_order_encode(&b, p, sizeof body - (size_t)(p - body));
+    p += len;
+    while (seckill_order_next(body, (size_t)(p - body), &off, &line, &n)) {
+        assert_int_equal(seckill_order_decode(line, n, &d), 0);
+        assert_true(seckill_order_verify(&d, SECRET, SECRET_LEN));
+        assert_true(d.order_id == (k ? b.order_id : a.order_id));
+        assert_string_equal(d.user_id, k ? "bob\nnewline" : "alice@example");
+        k++;
+    }
+    assert_int_equal(k, 2);
+    /* the whole body is not one order */
+    assert_int_equal(seckill_order_decode(body, (size_t)(p - body), &d), -1);
+}
+
 static void fixed_vector(void **state)
 {
     seckill_order_msg m = sample();
@@ -268,6 +327,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixed_vector),
+        cmocka_unit_test(batch_bodies_split),
+        cmocka_unit_test(batch_round_trip),
         cmocka_unit_test(round_trip),
         cmocka_unit_test(escapes_user_id),
         cmocka_unit_test(encode_too_small),

@@ -368,6 +368,27 @@ subtest 'a worker killed mid-batch loses nothing and duplicates nothing' => sub 
     cmp_ok(waiting(), '>=', $n, 'every order has its timeout (redelivered ones may have two)');
 };
 
+# The module's publisher sends the orders of concurrent buys as one message, their JSON joined
+# by newlines (lib/order.h); amqp_tool takes a TAB for each newline. Each order is decided alone.
+subtest 'one message of several orders: each written or refused by itself' => sub {
+    my $g1 = order(user => 'batch1', product => $K);
+    my $forged = order(user => 'batch-mallory', product => $K, secret => 'y' x 40);
+    my $g2 = order(user => 'batch2', product => $K, qty => 2);
+    my $stock = stock_of($K);
+    my $dead = depth('dead');
+    publish('order.create', undef, join("\t", $g1->{json}, $forged->{json}, $g2->{json}));
+    ok(wait_until(10, sub { row($g1->{order_id}) && row($g2->{order_id}) }),
+        'both good orders of the message are rows');
+    is(row($g2->{order_id})->[4], 2, '  each with its own quantity');
+    is(stock_of($K), $stock - 3, '  stock taken for the two of them');
+    ok(!row($forged->{order_id}), 'the forged one has no row');
+    ok(wait_until(5, sub { depth('dead') == $dead + 1 }), 'one dead letter');
+    my @dead = amqp(undef, 'get', 'seckill.order.dead');
+    is((grep { $_ eq "0\t$forged->{json}" } @dead), 1, '  the forged order alone, not its message');
+    ok(wait_until(5, sub { depth('create') == 0 }), 'the message acked');
+    is(logged(qr/SKW404 orders: bad token \(order $forged->{order_id}/), 1, 'logged');
+};
+
 subtest 'SIGTERM stops the consumers cleanly' => sub {
     is(stop_worker($w), 0, 'exit status 0');
     like(slurp($log), qr/SKW003 stopped\n\z/, 'stop logged last');

@@ -1,0 +1,67 @@
+# Group commit: each httpd child's publisher sends the orders of the buys that queued while its
+# earlier messages awaited their confirms as one message (lib/order.h: orders joined by
+# newlines), so RabbitMQ stores and confirms one message for many buys. wrk (bench/wrk.lua)
+# makes concurrent buys of distinct shoppers while the worker is stopped, so the orders wait
+# in seckill.order.create: fewer messages than ok answers. Then the worker runs: every ok
+# answer's order id is exactly one row, and Redis stock = MySQL stock.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use File::Temp qw(tempdir);
+use Apache::Test ();
+use Apache::TestRequest ();
+use SeckillTest;
+
+
+reset_data();
+my $top = top_dir();
+my $dir = tempdir(CLEANUP => 1);
+my $worker = start_worker();
+ok(wait_for(15, sub { (queue_depth('seckill.order.create') // 1) == 0 }), 'the order queue is empty');
+stop_worker($worker);
+
+my $now = time;
+my @pids = map {
+    add_product(name => "group commit $_", start => $now - 60, end => $now + 3600,
+        stock => 100000, status => 1)
+} 1 .. 2;
+preheat($now);
+my $in = join(',', @pids);
+
+system("perl '$top/bench/identities.pl' 30000 43 > '$dir/ids'") == 0 or die "identities.pl failed\n";
+my $base = 'http://' . do {
+    local $Apache::TestRequest::Module = 'default';
+    Apache::TestRequest::hostport(Apache::Test::config());
+};
+my $out = `BENCH_ORDER_IDS='$dir/oids' wrk -t2 -c24 -d2s -s '$top/bench/wrk.lua' '$base/' -- buy '$dir/ids' $in pairs 2 2>&1`;
+my %answers = $out =~ /^ANSWER (\d+ \S+) (\d+)$/mg;
+note($out =~ /^(Requests\/sec:.*)$/m ? $1 : $out);
+my $ok = $answers{'200 ok'} // 0;
+is_deeply([grep { $_ ne '200 ok' } keys %answers], [], 'every answer ok') or diag explain \%answers;
+cmp_ok($ok, '>', 100, "$ok buys sold");
+my $messages = queue_depth('seckill.order.create');
+note("$ok orders in $messages messages");
+cmp_ok($messages, '>=', 1, 'the orders are queued');
+cmp_ok($messages, '<', $ok * 0.9, "fewer messages than orders: $messages for $ok");
+
+$worker = start_worker();
+my @ids = do { open(my $fh, '<', "$dir/oids") or die "$dir/oids: $!"; map { /(\d+)/ ? $1 : () } <$fh> };
+my $sold = sub { sql("SELECT COUNT(*) FROM seckill_orders WHERE goods_id IN ($in)") };
+ok(wait_for(60, sub { (queue_depth('seckill.order.create') // 1) == 0 && $sold->() >= $ok }),
+    'the worker wrote them');
+# wrk reads no answer that was in flight when it stopped: those orders have rows too
+cmp_ok(scalar @ids, '>=', $ok - 24, 'wrk kept the order ids it read');
+my %row = map { ($_->[0] => 1) } sql_rows("SELECT id FROM seckill_orders WHERE goods_id IN ($in)");
+is(scalar(grep { !$row{$_} } @ids), 0, "every ok answer's order id has its row");
+is(sql("SELECT COUNT(*) - COUNT(DISTINCT id) FROM seckill_orders WHERE goods_id IN ($in)"), 0,
+    'no order twice');
+my $rows = $sold->();
+cmp_ok($rows, '<=', $ok + 24, "rows: $rows (ok answers $ok, at most one a connection in flight)");
+for my $pid (@pids) {
+    is(redis('GET', "seckill:stock:{p$pid}"), sql("SELECT stock FROM seckill_products WHERE id = $pid"),
+        "product $pid: Redis stock = MySQL stock");
+}
+is(100000 * 2 - sql("SELECT SUM(stock) FROM seckill_products WHERE id IN ($in)"), $rows,
+    'MySQL stock = initial - orders');
+stop_worker($worker);
+done_testing();

@@ -249,7 +249,7 @@ for n in "${order[@]}"; do
     printf '%-36s %9s %9.2f %9.2f %8s %10s\n' "$(label "$n")" "$(num "${rps[$n]}")" "${p50[$n]}" \
         "${p99[$n]}" "$(num "${non2xx[$n]}")" "$(num "${unexpected[$n]}")"
 done
-printf '%-36s %9s   (%s orders in %s s; %s queued in RabbitMQ when it started)\n' \
+printf '%-36s %9s   (%s orders in %s s; %s messages queued in RabbitMQ when it started, several orders a message)\n' \
     "worker drain (orders/s)" "$(num "$drain_rate")" "$(num "$drained")" "$drain_secs" "$(num "$queued")"
 
 printf '\nratios, to the mean of the two measurements of each ceiling (static file %s req/s ± %s%%,\nfixed handler %s req/s ± %s%%):\n' \

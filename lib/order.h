@@ -35,6 +35,9 @@ int seckill_order_encode(const seckill_order_msg *m, char *buf, size_t cap);
  * raw. From *off, the next order's text and its length; 0 when the body has no more. */
 int seckill_order_next(const char *body, size_t len, size_t *off, const char **line,
                        size_t *line_len);
+/* A message carries at most this many orders and bytes (a lone larger order goes alone). */
+#define SECKILL_ORDER_BATCH_MAX 64
+#define SECKILL_ORDER_BATCH_BYTES (32 * 1024)
 /* Parses one order's JSON into m. 0 ok, -1 malformed (a field missing, of the wrong type,
  * out of range or too long). Unknown fields are ignored. */
 int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "order.h"
 #include "runtime.h"
 #include "stats.h"
 
@@ -21,10 +22,8 @@
  * (lib/order.h), and a publisher keeps at most SENDING_MAX messages unconfirmed: while they
  * wait, the next buys queue up and leave together, one message and one confirm for many
  * (group commit). A lone buy still goes out at once. */
-#define SENDING_MAX 2           /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
-#define INFLIGHT_MAX 4          /* the ring of slots: the tags in flight fall in distinct ones */
-#define BATCH_MAX 64            /* orders a message */
-#define BATCH_BYTES (32 * 1024) /* and its body at most (a lone larger order goes alone) */
+#define SENDING_MAX 2  /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
+#define INFLIGHT_MAX 4 /* the ring of slots: the tags in flight fall in distinct ones */
 #define RK_MAX 64
 
 typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
@@ -264,7 +263,8 @@ static void answer(job *j, seckill_conn_result result)
 }
 
 /* Fills the free slot sl with the queued jobs that fit one message (under the lock): the head,
- * then those behind it of the same routing key, up to BATCH_MAX orders and BATCH_BYTES. */
+ * then those behind it of the same routing key, up to SECKILL_ORDER_BATCH_MAX orders and
+ * SECKILL_ORDER_BATCH_BYTES. */
 static void fill(publisher *p, slot *sl, uint64_t tag)
 {
     job **tailp = &sl->jobs;
@@ -272,8 +272,8 @@ static void fill(publisher *p, slot *sl, uint64_t tag)
     sl->len = 0;
     sl->jobs = NULL;
     apr_cpystrn(sl->rk, p->head->routing_key, sizeof sl->rk);
-    while (p->head && n < BATCH_MAX && strcmp(p->head->routing_key, sl->rk) == 0 &&
-           (n == 0 || sl->len + 1 + p->head->len <= BATCH_BYTES)) {
+    while (p->head && n < SECKILL_ORDER_BATCH_MAX && strcmp(p->head->routing_key, sl->rk) == 0 &&
+           (n == 0 || sl->len + 1 + p->head->len <= SECKILL_ORDER_BATCH_BYTES)) {
         job *j = p->head;
         p->head = j->next;
         if (!p->head)

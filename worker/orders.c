@@ -12,6 +12,7 @@
 #include "log.h"
 #include "lua.h"
 #include "order.h"
+#include "outbox.h"
 
 /* The failure marker the module's result page reads: a day is far beyond any polling. */
 #define MARKER_TTL_S 86400
@@ -468,32 +469,26 @@ static int final_failure(const orders *o, const item *it)
     return it->st == ST_FAILED && it->d->retries >= o->cfg->retry_max;
 }
 
-static void add(apr_array_header_t *out, const item *it, const char *rk, long expiration_ms,
-                int retries)
-{
-    APR_ARRAY_PUSH(out, seckill_amqp_message) =
-        (seckill_amqp_message){rk, it->body, it->len, expiration_ms, retries};
-}
-
 /* Everything sent on before the ack, confirmed in one burst: nothing is acked that is not
- * stored somewhere. */
+ * stored somewhere. The pay timeouts of a wait queue go joined, many orders a message. */
 static int publish_all(orders *o, apr_pool_t *p, const item *it, int n)
 {
-    apr_array_header_t *out = apr_array_make(p, n, sizeof(seckill_amqp_message));
+    seckill_outbox *out = seckill_outbox_make(p, n);
     for (int i = 0; i < n; i++) {
         const item *x = &it[i];
         if (needs_timeout(x)) {
             long exp;
             const char *rk = seckill_amqp_delay_route(time_left_ms(x), &exp);
-            add(out, x, rk, exp, -1);
+            seckill_outbox_join(out, rk, x->body, x->len, exp);
         } else if (x->st == ST_BAD)
-            add(out, x, SECKILL_RK_ORDER_DEAD, 0, x->d->retries ? x->d->retries : -1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->body, x->len, 0,
+                               x->d->retries ? x->d->retries : -1);
         else if (final_failure(o, x))
-            add(out, x, SECKILL_RK_ORDER_DEAD, 0, x->d->retries);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->body, x->len, 0, x->d->retries);
         else if (x->st == ST_FAILED)
-            add(out, x, SECKILL_RK_ORDER_CREATE, 0, x->d->retries + 1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_CREATE, x->body, x->len, 0, x->d->retries + 1);
     }
-    return seckill_worker_publish(&o->conn, (seckill_amqp_message *)out->elts, out->nelts);
+    return seckill_outbox_send(out, &o->conn);
 }
 
 /* An order that failed for good: its units and the shopper's limit back in Redis (exactly once,

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "lua.h"
 #include "order.h"
+#include "outbox.h"
 
 typedef enum {
     T_NEW,           /* verified, its deadline passed: to cancel if unpaid */
@@ -24,7 +25,9 @@ typedef enum {
 } item_state;
 
 typedef struct {
-    const seckill_amqp_delivery *d;
+    const seckill_amqp_delivery *d; /* the message it came in; one message may carry several */
+    const char *body;               /* this order's JSON within d's body */
+    size_t len;
     seckill_order_msg m;
     item_state st;
     int status;   /* the row's status after the transaction */
@@ -41,24 +44,41 @@ typedef struct {
     int ntodo;
 } timeouts;
 
-static item *items_of(timeouts *t, apr_pool_t *p, apr_array_header_t *ds)
+static void decode_one(timeouts *t, item *it, long long now_ms)
 {
-    item *it = apr_pcalloc(p, sizeof *it * (size_t)ds->nelts);
+    /* verified too: a forged message must not cancel someone's order */
+    if (seckill_order_decode(it->body, it->len, &it->m) != 0) {
+        it->st = T_BAD;
+        it->why = "malformed body";
+    } else if (!seckill_order_verify(&it->m, t->cfg->secret, t->cfg->secret_len)) {
+        it->st = T_BAD;
+        it->why = "bad token";
+    } else if (it->m.pay_deadline_ms > now_ms) {
+        it->st = T_WAIT; /* left a wait step shorter than the time to its deadline */
+    }
+}
+
+/* One item an order: the worker joins the timeouts of a wait queue into one message
+ * (worker/outbox.h), and each order is decided alone. */
+static item *items_of(timeouts *t, apr_pool_t *p, apr_array_header_t *ds, int *n)
+{
+    apr_array_header_t *out = apr_array_make(p, ds->nelts, sizeof(item));
     long long now_ms = apr_time_as_msec(apr_time_now());
     for (int i = 0; i < ds->nelts; i++) {
-        it[i].d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
-        /* verified too: a forged message must not cancel someone's order */
-        if (seckill_order_decode(it[i].d->body, it[i].d->len, &it[i].m) != 0) {
-            it[i].st = T_BAD;
-            it[i].why = "malformed body";
-        } else if (!seckill_order_verify(&it[i].m, t->cfg->secret, t->cfg->secret_len)) {
-            it[i].st = T_BAD;
-            it[i].why = "bad token";
-        } else if (it[i].m.pay_deadline_ms > now_ms) {
-            it[i].st = T_WAIT; /* left a wait step shorter than the time to its deadline */
+        const seckill_amqp_delivery *d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
+        const char *line;
+        size_t off = 0, len;
+        while (seckill_order_next(d->body, d->len, &off, &line, &len)) {
+            item *it = apr_array_push(out);
+            memset(it, 0, sizeof *it);
+            it->d = d;
+            it->body = line;
+            it->len = len;
+            decode_one(t, it, now_ms);
         }
     }
-    return it;
+    *n = out->nelts;
+    return (item *)out->elts;
 }
 
 /* ---- MySQL ------------------------------------------------------------------------------- */
@@ -198,17 +218,11 @@ static int final_failure(const timeouts *t, const item *it)
     return it->st == T_FAILED && it->d->retries >= t->cfg->retry_max;
 }
 
-static void add(apr_array_header_t *out, const item *it, const char *rk, long expiration_ms,
-                int retries)
-{
-    APR_ARRAY_PUSH(out, seckill_amqp_message) =
-        (seckill_amqp_message){rk, it->d->body, it->d->len, expiration_ms, retries};
-}
-
-/* Waits going on, dead letters and retries, confirmed before the ack. */
+/* Waits going on (joined, a wait queue's orders a message, unless a retry count rides along),
+ * dead letters and retries, confirmed before the ack. */
 static int publish_all(timeouts *t, apr_pool_t *p, item *it, int n)
 {
-    apr_array_header_t *out = apr_array_make(p, n, sizeof(seckill_amqp_message));
+    seckill_outbox *out = seckill_outbox_make(p, n);
     long long now_ms = apr_time_as_msec(apr_time_now());
     long exp;
 
@@ -216,14 +230,19 @@ static int publish_all(timeouts *t, apr_pool_t *p, item *it, int n)
         int retries = it[i].d->retries;
         if (it[i].st == T_WAIT) {
             it[i].why = seckill_amqp_delay_route(it[i].m.pay_deadline_ms - now_ms, &exp);
-            add(out, &it[i], it[i].why, exp, retries ? retries : -1);
+            if (retries)
+                seckill_outbox_add(out, it[i].why, it[i].body, it[i].len, exp, retries);
+            else
+                seckill_outbox_join(out, it[i].why, it[i].body, it[i].len, exp);
         } else if (it[i].st == T_BAD || final_failure(t, &it[i])) {
-            add(out, &it[i], SECKILL_RK_ORDER_DEAD, 0, retries ? retries : -1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, it[i].body, it[i].len, 0,
+                               retries ? retries : -1);
         } else if (it[i].st == T_FAILED) {
-            add(out, &it[i], SECKILL_RK_ORDER_TIMEOUT, 0, retries + 1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_TIMEOUT, it[i].body, it[i].len, 0,
+                               retries + 1);
         }
     }
-    return seckill_worker_publish(&t->conn, (seckill_amqp_message *)out->elts, out->nelts);
+    return seckill_outbox_send(out, &t->conn);
 }
 
 /* ---- the batch --------------------------------------------------------------------------- */
@@ -254,8 +273,8 @@ static void log_item(const timeouts *t, const item *it)
         break;
     case T_BAD:
         seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_BAD,
-                           "timeout: %s (order %llu, %zu bytes): sent to %s", it->why, id,
-                           it->d->len, SECKILL_AMQP_QUEUE_ORDER_DEAD);
+                           "timeout: %s (order %llu, %zu bytes): sent to %s", it->why, id, it->len,
+                           SECKILL_AMQP_QUEUE_ORDER_DEAD);
         break;
     case T_FAILED:
         seckill_worker_log(final_failure(t, it) ? SECKILL_LOG_ERROR : SECKILL_LOG_WARN,
@@ -301,8 +320,8 @@ static void log_no_rows(const item *it, int n)
 static int batch(void *state, apr_pool_t *p, apr_array_header_t *ds)
 {
     timeouts *t = state;
-    int n = ds->nelts;
-    item *it = items_of(t, p, ds);
+    int n;
+    item *it = items_of(t, p, ds, &n);
 
     if (expire_all(t, p, it, n) != 0 || restore_all(t, it, n) != 0 || publish_all(t, p, it, n) != 0)
         return -1;

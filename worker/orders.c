@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "conn.h"
 #include "keys.h"
 #include "log.h"
@@ -27,10 +28,7 @@ typedef enum {
 } item_state;
 
 typedef struct {
-    const seckill_amqp_delivery *d; /* the message it came in; one message may carry several */
-    const char *body;               /* this order's JSON within d's body */
-    size_t len;
-    seckill_order_msg m;
+    seckill_batch_order o; /* first: worker/batch.h */
     item_state st;
     const char *why; /* ST_BAD, ST_FAILED: for the log */
     /* the row's parameters as bound by a multi-row INSERT (they must outlive the binding) */
@@ -54,37 +52,18 @@ typedef struct {
 
 /* ---- decode ------------------------------------------------------------------------------ */
 
-static void decode_one(orders *o, item *it)
-{
-    if (seckill_order_decode(it->body, it->len, &it->m) != 0) {
-        it->st = ST_BAD;
-        it->why = "malformed body";
-    } else if (!seckill_order_verify(&it->m, o->cfg->secret, o->cfg->secret_len)) {
-        it->st = ST_BAD;
-        it->why = "bad token";
-    }
-}
-
 /* One item an order: a message of the module's publisher carries the orders of several buys,
  * each decided alone (a bad one is dead-lettered by itself, a failing one retried by itself). */
 static item *items_of(orders *o, apr_pool_t *p, apr_array_header_t *ds, int *n)
 {
-    apr_array_header_t *out = apr_array_make(p, ds->nelts, sizeof(item));
-    for (int i = 0; i < ds->nelts; i++) {
-        const seckill_amqp_delivery *d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
-        const char *line;
-        size_t off = 0, len;
-        while (seckill_order_next(d->body, d->len, &off, &line, &len)) {
-            item *it = apr_array_push(out);
-            memset(it, 0, sizeof *it);
-            it->d = d;
-            it->body = line;
-            it->len = len;
-            decode_one(o, it);
+    item *it = seckill_batch_split(p, ds, sizeof *it, o->cfg->secret, o->cfg->secret_len, n);
+    for (int i = 0; i < *n; i++) {
+        if (it[i].o.bad) {
+            it[i].st = ST_BAD;
+            it[i].why = it[i].o.bad;
         }
     }
-    *n = out->nelts;
-    return (item *)out->elts;
+    return it;
 }
 
 /* ---- claim (Redis) ----------------------------------------------------------------------- */
@@ -94,8 +73,8 @@ static void claim_append(orders *o, redisContext *c, const item *it)
     char key[64], id[24];
     const char *argv[5] = {"EVALSHA", o->claim.sha, "1", key, id};
 
-    snprintf(key, sizeof key, SECKILL_KEY_ORDERS, it->m.product_id);
-    snprintf(id, sizeof id, "%llu", (unsigned long long)it->m.order_id);
+    snprintf(key, sizeof key, SECKILL_KEY_ORDERS, it->o.m.product_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)it->o.m.order_id);
     redisAppendCommandArgv(c, 5, argv, NULL);
 }
 
@@ -179,9 +158,9 @@ static int take_stock(orders *o, item *it, seckill_worker_txn_step *r)
     MYSQL_STMT *st = seckill_worker_stmt(&o->conn, SECKILL_Q_WORKER_STOCK_TAKE, 3, 0, "STOCK_TAKE");
     MYSQL_BIND in[3];
 
-    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &it->m.quantity, 0);
-    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
-    seckill_worker_bind(&in[2], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &it->o.m.quantity, 0);
+    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &it->o.m.product_id, 0);
+    seckill_worker_bind(&in[2], MYSQL_TYPE_LONG, &it->o.m.quantity, 0);
     if (!st || mysql_stmt_bind_param(st, in) || mysql_stmt_execute(st)) {
         *r = stmt_failed(o, st, it, "stock take");
         return -1;
@@ -194,7 +173,7 @@ static int take_stock(orders *o, item *it, seckill_worker_txn_step *r)
 static int order_exists(orders *o, item *it, seckill_worker_txn_step *r)
 {
     unsigned err_no;
-    int status, n = seckill_worker_order_status(&o->conn, it->m.order_id, &status, &err_no);
+    int status, n = seckill_worker_order_status(&o->conn, it->o.m.order_id, &status, &err_no);
 
     if (n >= 0)
         return n;
@@ -224,22 +203,22 @@ static int insert_order(orders *o, item *it, seckill_worker_txn_step *r)
 {
     MYSQL_STMT *st =
         seckill_worker_stmt(&o->conn, SECKILL_Q_WORKER_ORDER_INSERT, 7, 0, "ORDER_INSERT");
-    unsigned long long id = it->m.order_id;
+    unsigned long long id = it->o.m.order_id;
     char total[32];
     MYSQL_TIME ct;
     MYSQL_BIND in[7];
 
-    total_of(&it->m, total, sizeof total);
-    seckill_db_time_to((time_t)(it->m.created_ms / 1000), &ct);
-    ct.second_part = (unsigned long)(it->m.created_ms % 1000) * 1000;
+    total_of(&it->o.m, total, sizeof total);
+    seckill_db_time_to((time_t)(it->o.m.created_ms / 1000), &ct);
+    ct.second_part = (unsigned long)(it->o.m.created_ms % 1000) * 1000;
     seckill_worker_bind(&in[0], MYSQL_TYPE_LONGLONG, &id, 0);
     in[0].is_unsigned = 1;
-    seckill_worker_bind(&in[1], MYSQL_TYPE_STRING, it->m.user_id, strlen(it->m.user_id));
-    seckill_worker_bind(&in[2], MYSQL_TYPE_STRING, it->m.price, strlen(it->m.price));
-    seckill_worker_bind(&in[3], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&in[1], MYSQL_TYPE_STRING, it->o.m.user_id, strlen(it->o.m.user_id));
+    seckill_worker_bind(&in[2], MYSQL_TYPE_STRING, it->o.m.price, strlen(it->o.m.price));
+    seckill_worker_bind(&in[3], MYSQL_TYPE_LONG, &it->o.m.quantity, 0);
     seckill_worker_bind(&in[4], MYSQL_TYPE_STRING, total, strlen(total));
     seckill_worker_bind(&in[5], MYSQL_TYPE_DATETIME, &ct, sizeof ct);
-    seckill_worker_bind(&in[6], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    seckill_worker_bind(&in[6], MYSQL_TYPE_LONGLONG, &it->o.m.product_id, 0);
     if (st && mysql_stmt_bind_param(st, in) == 0 && mysql_stmt_execute(st) == 0)
         return mysql_stmt_affected_rows(st) == 1 ? 1 : 2;
     if (st && mysql_stmt_errno(st) == ER_DUP_ENTRY)
@@ -333,17 +312,17 @@ static fast_result take_group(orders *o, long long product_id, int units)
 
 static void bind_row(MYSQL_BIND *b, item *it)
 {
-    it->id = it->m.order_id;
-    total_of(&it->m, it->total, sizeof it->total);
-    seckill_db_time_to((time_t)(it->m.created_ms / 1000), &it->created);
-    it->created.second_part = (unsigned long)(it->m.created_ms % 1000) * 1000;
+    it->id = it->o.m.order_id;
+    total_of(&it->o.m, it->total, sizeof it->total);
+    seckill_db_time_to((time_t)(it->o.m.created_ms / 1000), &it->created);
+    it->created.second_part = (unsigned long)(it->o.m.created_ms % 1000) * 1000;
     seckill_worker_bind(&b[0], MYSQL_TYPE_LONGLONG, &it->id, 0);
     b[0].is_unsigned = 1;
-    seckill_worker_bind(&b[1], MYSQL_TYPE_STRING, it->m.user_id, strlen(it->m.user_id));
-    seckill_worker_bind(&b[2], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
-    seckill_worker_bind(&b[3], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
-    seckill_worker_bind(&b[4], MYSQL_TYPE_STRING, it->m.price, strlen(it->m.price));
-    seckill_worker_bind(&b[5], MYSQL_TYPE_LONG, &it->m.quantity, 0);
+    seckill_worker_bind(&b[1], MYSQL_TYPE_STRING, it->o.m.user_id, strlen(it->o.m.user_id));
+    seckill_worker_bind(&b[2], MYSQL_TYPE_LONGLONG, &it->o.m.product_id, 0);
+    seckill_worker_bind(&b[3], MYSQL_TYPE_LONGLONG, &it->o.m.product_id, 0);
+    seckill_worker_bind(&b[4], MYSQL_TYPE_STRING, it->o.m.price, strlen(it->o.m.price));
+    seckill_worker_bind(&b[5], MYSQL_TYPE_LONG, &it->o.m.quantity, 0);
     seckill_worker_bind(&b[6], MYSQL_TYPE_STRING, it->total, strlen(it->total));
     seckill_worker_bind(&b[7], MYSQL_TYPE_DATETIME, &it->created, sizeof it->created);
 }
@@ -380,9 +359,10 @@ static fast_result fast_write(orders *o, apr_pool_t *p)
     /* o->write is sorted by product: each run of one product is one UPDATE */
     for (int i = 0, j; i < o->nwrite && r == FAST_DONE; i = j) {
         int units = 0;
-        for (j = i; j < o->nwrite && o->write[j]->m.product_id == o->write[i]->m.product_id; j++)
-            units += o->write[j]->m.quantity;
-        r = take_group(o, o->write[i]->m.product_id, units);
+        for (j = i; j < o->nwrite && o->write[j]->o.m.product_id == o->write[i]->o.m.product_id;
+             j++)
+            units += o->write[j]->o.m.quantity;
+        r = take_group(o, o->write[i]->o.m.product_id, units);
     }
     if (r == FAST_DONE)
         r = insert_rows(o, p);
@@ -408,27 +388,16 @@ static void write_reset(void *state)
     }
 }
 
-/* Product, then order id: every worker locks product rows in the same order, so concurrent
- * batches wait for each other instead of deadlocking. */
-static int lock_order(const void *a, const void *b)
+static int is_new(const void *it)
 {
-    const item *x = *(item *const *)a, *y = *(item *const *)b;
-    if (x->m.product_id != y->m.product_id)
-        return x->m.product_id < y->m.product_id ? -1 : 1;
-    return x->m.order_id < y->m.order_id ? -1 : x->m.order_id > y->m.order_id;
+    return ((const item *)it)->st == ST_NEW;
 }
 
 static int write_all(orders *o, apr_pool_t *p, item *it, int n)
 {
-    o->write = apr_palloc(p, sizeof *o->write * (size_t)n);
-    o->nwrite = 0;
-    for (int i = 0; i < n; i++) {
-        if (it[i].st == ST_NEW)
-            o->write[o->nwrite++] = &it[i];
-    }
+    o->write = (item **)seckill_batch_pick(p, it, sizeof *it, n, is_new, &o->nwrite);
     if (o->nwrite == 0)
         return 0;
-    qsort(o->write, (size_t)o->nwrite, sizeof *o->write, lock_order);
     if (!seckill_worker_db(&o->conn))
         return -1;
     switch (fast_write(o, p)) {
@@ -456,17 +425,17 @@ static int write_all(orders *o, apr_pool_t *p, item *it, int n)
 static int needs_timeout(const item *it)
 {
     return it->st == ST_INSERTED ||
-           (it->st == ST_DUPLICATE && (it->d->redelivered || it->d->retries > 0));
+           (it->st == ST_DUPLICATE && (it->o.d->redelivered || it->o.d->retries > 0));
 }
 
 static long long time_left_ms(const item *it)
 {
-    return it->m.pay_deadline_ms - apr_time_as_msec(apr_time_now());
+    return it->o.m.pay_deadline_ms - apr_time_as_msec(apr_time_now());
 }
 
 static int final_failure(const orders *o, const item *it)
 {
-    return it->st == ST_FAILED && it->d->retries >= o->cfg->retry_max;
+    return it->st == ST_FAILED && it->o.d->retries >= o->cfg->retry_max;
 }
 
 /* Everything sent on before the ack, confirmed in one burst: nothing is acked that is not
@@ -479,14 +448,15 @@ static int publish_all(orders *o, apr_pool_t *p, const item *it, int n)
         if (needs_timeout(x)) {
             long exp;
             const char *rk = seckill_amqp_delay_route(time_left_ms(x), &exp);
-            seckill_outbox_join(out, rk, x->body, x->len, exp);
+            seckill_outbox_join(out, rk, x->o.body, x->o.len, exp);
         } else if (x->st == ST_BAD)
-            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->body, x->len, 0,
-                               x->d->retries ? x->d->retries : -1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->o.body, x->o.len, 0,
+                               x->o.d->retries ? x->o.d->retries : -1);
         else if (final_failure(o, x))
-            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->body, x->len, 0, x->d->retries);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, x->o.body, x->o.len, 0, x->o.d->retries);
         else if (x->st == ST_FAILED)
-            seckill_outbox_add(out, SECKILL_RK_ORDER_CREATE, x->body, x->len, 0, x->d->retries + 1);
+            seckill_outbox_add(out, SECKILL_RK_ORDER_CREATE, x->o.body, x->o.len, 0,
+                               x->o.d->retries + 1);
     }
     return seckill_outbox_send(out, &o->conn);
 }
@@ -496,20 +466,20 @@ static int publish_all(orders *o, apr_pool_t *p, const item *it, int n)
 static int compensate_one(orders *o, redisContext *c, const item *it)
 {
     char stock[64], buyers[64], states[64], id[24], qty[16], marker[64], val[160];
-    const char *argv[6] = {stock, buyers, states, id, it->m.user_id, qty};
+    const char *argv[6] = {stock, buyers, states, id, it->o.m.user_id, qty};
     redisReply *r;
 
-    snprintf(stock, sizeof stock, SECKILL_KEY_STOCK, it->m.product_id);
-    snprintf(buyers, sizeof buyers, SECKILL_KEY_BUYERS, it->m.product_id);
-    snprintf(states, sizeof states, SECKILL_KEY_ORDERS, it->m.product_id);
-    snprintf(id, sizeof id, "%llu", (unsigned long long)it->m.order_id);
-    snprintf(qty, sizeof qty, "%d", it->m.quantity);
+    snprintf(stock, sizeof stock, SECKILL_KEY_STOCK, it->o.m.product_id);
+    snprintf(buyers, sizeof buyers, SECKILL_KEY_BUYERS, it->o.m.product_id);
+    snprintf(states, sizeof states, SECKILL_KEY_ORDERS, it->o.m.product_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)it->o.m.order_id);
+    snprintf(qty, sizeof qty, "%d", it->o.m.quantity);
     r = seckill_lua_call(c, &o->restore, 3, 6, argv, NULL);
     if (!(r = seckill_worker_reply(&o->conn, r, "order_restore")))
         return -1;
     freeReplyObject(r);
-    snprintf(marker, sizeof marker, SECKILL_KEY_ORDER, (unsigned long long)it->m.order_id);
-    snprintf(val, sizeof val, "%s|%lld|failed", it->m.user_id, it->m.product_id);
+    snprintf(marker, sizeof marker, SECKILL_KEY_ORDER, (unsigned long long)it->o.m.order_id);
+    snprintf(val, sizeof val, "%s|%lld|failed", it->o.m.user_id, it->o.m.product_id);
     r = redisCommand(c, "SET %s %s EX %d", marker, val, MARKER_TTL_S);
     if (!(r = seckill_worker_reply(&o->conn, r, "SET order marker")))
         return -1;
@@ -533,13 +503,13 @@ static int compensate(orders *o, const item *it, int n)
 
 static void log_item(const orders *o, const item *it, counts *k)
 {
-    unsigned long long id = (unsigned long long)it->m.order_id;
+    unsigned long long id = (unsigned long long)it->o.m.order_id;
     switch (it->st) {
     case ST_INSERTED:
         k->inserted++;
         seckill_worker_log(SECKILL_LOG_DEBUG, SKW_ORDER_CREATED,
                            "orders: order %llu created: user %s, product %lld, %d x %s", id,
-                           it->m.user_id, it->m.product_id, it->m.quantity, it->m.price);
+                           it->o.m.user_id, it->o.m.product_id, it->o.m.quantity, it->o.m.price);
         break;
     case ST_DUPLICATE:
         k->duplicate++;
@@ -550,7 +520,7 @@ static void log_item(const orders *o, const item *it, counts *k)
     case ST_BAD:
         k->bad++;
         seckill_worker_log(SECKILL_LOG_WARN, SKW_ORDER_BAD,
-                           "orders: %s (order %llu, %zu bytes): sent to %s", it->why, id, it->len,
+                           "orders: %s (order %llu, %zu bytes): sent to %s", it->why, id, it->o.len,
                            SECKILL_AMQP_QUEUE_ORDER_DEAD);
         break;
     case ST_REVOKED:
@@ -564,13 +534,13 @@ static void log_item(const orders *o, const item *it, counts *k)
             seckill_worker_log(SECKILL_LOG_ERROR, SKW_ORDER_FAILED,
                                "orders: order %llu failed %d times (%s): sent to %s, %d units "
                                "of product %lld and user %s's limit given back in redis",
-                               id, it->d->retries + 1, it->why, SECKILL_AMQP_QUEUE_ORDER_DEAD,
-                               it->m.quantity, it->m.product_id, it->m.user_id);
+                               id, it->o.d->retries + 1, it->why, SECKILL_AMQP_QUEUE_ORDER_DEAD,
+                               it->o.m.quantity, it->o.m.product_id, it->o.m.user_id);
         } else {
             k->retried++;
             seckill_worker_log(SECKILL_LOG_WARN, SKW_ORDER_RETRY,
                                "orders: order %llu failed (%s), retry %d of %d", id, it->why,
-                               it->d->retries + 1, o->cfg->retry_max);
+                               it->o.d->retries + 1, o->cfg->retry_max);
         }
         break;
     case ST_NEW:

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "conn.h"
 #include "keys.h"
 #include "log.h"
@@ -25,10 +26,7 @@ typedef enum {
 } item_state;
 
 typedef struct {
-    const seckill_amqp_delivery *d; /* the message it came in; one message may carry several */
-    const char *body;               /* this order's JSON within d's body */
-    size_t len;
-    seckill_order_msg m;
+    seckill_batch_order o; /* first: worker/batch.h */
     item_state st;
     int status;   /* the row's status after the transaction */
     int restored; /* order_restore gave the units back just now */
@@ -44,41 +42,21 @@ typedef struct {
     int ntodo;
 } timeouts;
 
-static void decode_one(timeouts *t, item *it, long long now_ms)
-{
-    /* verified too: a forged message must not cancel someone's order */
-    if (seckill_order_decode(it->body, it->len, &it->m) != 0) {
-        it->st = T_BAD;
-        it->why = "malformed body";
-    } else if (!seckill_order_verify(&it->m, t->cfg->secret, t->cfg->secret_len)) {
-        it->st = T_BAD;
-        it->why = "bad token";
-    } else if (it->m.pay_deadline_ms > now_ms) {
-        it->st = T_WAIT; /* left a wait step shorter than the time to its deadline */
-    }
-}
-
 /* One item an order: the worker joins the timeouts of a wait queue into one message
  * (worker/outbox.h), and each order is decided alone. */
 static item *items_of(timeouts *t, apr_pool_t *p, apr_array_header_t *ds, int *n)
 {
-    apr_array_header_t *out = apr_array_make(p, ds->nelts, sizeof(item));
+    item *it = seckill_batch_split(p, ds, sizeof *it, t->cfg->secret, t->cfg->secret_len, n);
     long long now_ms = apr_time_as_msec(apr_time_now());
-    for (int i = 0; i < ds->nelts; i++) {
-        const seckill_amqp_delivery *d = &APR_ARRAY_IDX(ds, i, seckill_amqp_delivery);
-        const char *line;
-        size_t off = 0, len;
-        while (seckill_order_next(d->body, d->len, &off, &line, &len)) {
-            item *it = apr_array_push(out);
-            memset(it, 0, sizeof *it);
-            it->d = d;
-            it->body = line;
-            it->len = len;
-            decode_one(t, it, now_ms);
+    for (int i = 0; i < *n; i++) {
+        if (it[i].o.bad) {
+            it[i].st = T_BAD;
+            it[i].why = it[i].o.bad;
+        } else if (it[i].o.m.pay_deadline_ms > now_ms) {
+            it[i].st = T_WAIT; /* left a wait step shorter than the time to its deadline */
         }
     }
-    *n = out->nelts;
-    return (item *)out->elts;
+    return it;
 }
 
 /* ---- MySQL ------------------------------------------------------------------------------- */
@@ -111,7 +89,7 @@ static long long update(timeouts *t, item *it, seckill_query q, MYSQL_BIND *in, 
  * timeout message (or the shopper's cancel before) returns nothing twice. */
 static int cancel(timeouts *t, item *it, seckill_worker_txn_step *r)
 {
-    unsigned long long id = it->m.order_id;
+    unsigned long long id = it->o.m.order_id;
     MYSQL_BIND in[2];
     long long n;
 
@@ -119,8 +97,8 @@ static int cancel(timeouts *t, item *it, seckill_worker_txn_step *r)
     in[0].is_unsigned = 1;
     if ((n = update(t, it, SECKILL_Q_WORKER_ORDER_EXPIRE, in, 1, "ORDER_EXPIRE", r)) <= 0)
         return (int)n;
-    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &it->m.quantity, 0);
-    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &it->m.product_id, 0);
+    seckill_worker_bind(&in[0], MYSQL_TYPE_LONG, &it->o.m.quantity, 0);
+    seckill_worker_bind(&in[1], MYSQL_TYPE_LONGLONG, &it->o.m.product_id, 0);
     return update(t, it, SECKILL_Q_WORKER_STOCK_RETURN, in, 2, "STOCK_RETURN", r) < 0 ? -1 : 1;
 }
 
@@ -134,7 +112,7 @@ static seckill_worker_txn_step expire_one(void *state, int i)
 
     if ((now = cancel(t, it, &r)) < 0)
         return r;
-    found = seckill_worker_order_status(&t->conn, it->m.order_id, &it->status, &err_no);
+    found = seckill_worker_order_status(&t->conn, it->o.m.order_id, &it->status, &err_no);
     if (found < 0)
         return failed(t, it, err_no);
     it->st = !found            ? T_NO_ORDER
@@ -153,26 +131,16 @@ static void expire_reset(void *state)
     }
 }
 
-/* Product, then order id: the same lock order as the order-create consumer's. */
-static int lock_order(const void *a, const void *b)
+static int is_new(const void *it)
 {
-    const item *x = *(item *const *)a, *y = *(item *const *)b;
-    if (x->m.product_id != y->m.product_id)
-        return x->m.product_id < y->m.product_id ? -1 : 1;
-    return x->m.order_id < y->m.order_id ? -1 : x->m.order_id > y->m.order_id;
+    return ((const item *)it)->st == T_NEW;
 }
 
 static int expire_all(timeouts *t, apr_pool_t *p, item *it, int n)
 {
-    t->todo = apr_palloc(p, sizeof *t->todo * (size_t)n);
-    t->ntodo = 0;
-    for (int i = 0; i < n; i++) {
-        if (it[i].st == T_NEW)
-            t->todo[t->ntodo++] = &it[i];
-    }
+    t->todo = (item **)seckill_batch_pick(p, it, sizeof *it, n, is_new, &t->ntodo);
     if (t->ntodo == 0)
         return 0;
-    qsort(t->todo, (size_t)t->ntodo, sizeof *t->todo, lock_order);
     if (!seckill_worker_db(&t->conn))
         return -1;
     return seckill_worker_txn(&t->conn, t->ntodo, expire_one, expire_reset, t);
@@ -185,14 +153,14 @@ static int expire_all(timeouts *t, apr_pool_t *p, item *it, int n)
 static int restore_one(timeouts *t, redisContext *c, item *it)
 {
     char stock[64], buyers[64], states[64], id[24], qty[16];
-    const char *argv[6] = {stock, buyers, states, id, it->m.user_id, qty};
+    const char *argv[6] = {stock, buyers, states, id, it->o.m.user_id, qty};
     redisReply *r;
 
-    snprintf(stock, sizeof stock, SECKILL_KEY_STOCK, it->m.product_id);
-    snprintf(buyers, sizeof buyers, SECKILL_KEY_BUYERS, it->m.product_id);
-    snprintf(states, sizeof states, SECKILL_KEY_ORDERS, it->m.product_id);
-    snprintf(id, sizeof id, "%llu", (unsigned long long)it->m.order_id);
-    snprintf(qty, sizeof qty, "%d", it->m.quantity);
+    snprintf(stock, sizeof stock, SECKILL_KEY_STOCK, it->o.m.product_id);
+    snprintf(buyers, sizeof buyers, SECKILL_KEY_BUYERS, it->o.m.product_id);
+    snprintf(states, sizeof states, SECKILL_KEY_ORDERS, it->o.m.product_id);
+    snprintf(id, sizeof id, "%llu", (unsigned long long)it->o.m.order_id);
+    snprintf(qty, sizeof qty, "%d", it->o.m.quantity);
     r = seckill_lua_call(c, &t->restore, 3, 6, argv, NULL);
     if (!(r = seckill_worker_reply(&t->conn, r, "order_restore")))
         return -1;
@@ -215,7 +183,7 @@ static int restore_all(timeouts *t, item *it, int n)
 
 static int final_failure(const timeouts *t, const item *it)
 {
-    return it->st == T_FAILED && it->d->retries >= t->cfg->retry_max;
+    return it->st == T_FAILED && it->o.d->retries >= t->cfg->retry_max;
 }
 
 /* Waits going on (joined, a wait queue's orders a message, unless a retry count rides along),
@@ -227,18 +195,18 @@ static int publish_all(timeouts *t, apr_pool_t *p, item *it, int n)
     long exp;
 
     for (int i = 0; i < n; i++) {
-        int retries = it[i].d->retries;
+        int retries = it[i].o.d->retries;
         if (it[i].st == T_WAIT) {
-            it[i].why = seckill_amqp_delay_route(it[i].m.pay_deadline_ms - now_ms, &exp);
+            it[i].why = seckill_amqp_delay_route(it[i].o.m.pay_deadline_ms - now_ms, &exp);
             if (retries)
-                seckill_outbox_add(out, it[i].why, it[i].body, it[i].len, exp, retries);
+                seckill_outbox_add(out, it[i].why, it[i].o.body, it[i].o.len, exp, retries);
             else
-                seckill_outbox_join(out, it[i].why, it[i].body, it[i].len, exp);
+                seckill_outbox_join(out, it[i].why, it[i].o.body, it[i].o.len, exp);
         } else if (it[i].st == T_BAD || final_failure(t, &it[i])) {
-            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, it[i].body, it[i].len, 0,
+            seckill_outbox_add(out, SECKILL_RK_ORDER_DEAD, it[i].o.body, it[i].o.len, 0,
                                retries ? retries : -1);
         } else if (it[i].st == T_FAILED) {
-            seckill_outbox_add(out, SECKILL_RK_ORDER_TIMEOUT, it[i].body, it[i].len, 0,
+            seckill_outbox_add(out, SECKILL_RK_ORDER_TIMEOUT, it[i].o.body, it[i].o.len, 0,
                                retries + 1);
         }
     }
@@ -249,7 +217,7 @@ static int publish_all(timeouts *t, apr_pool_t *p, item *it, int n)
 
 static void log_item(const timeouts *t, const item *it)
 {
-    unsigned long long id = (unsigned long long)it->m.order_id;
+    unsigned long long id = (unsigned long long)it->o.m.order_id;
     const char *redis = it->restored ? "given back in redis" : "already given back in redis";
 
     switch (it->st) {
@@ -257,7 +225,7 @@ static void log_item(const timeouts *t, const item *it)
         seckill_worker_log(SECKILL_LOG_INFO, SKW_TIMEOUT_CANCELLED,
                            "timeout: order %llu unpaid at its deadline: cancelled, %d units of "
                            "product %lld returned in mysql and %s, user %s's limit lifted",
-                           id, it->m.quantity, it->m.product_id, redis, it->m.user_id);
+                           id, it->o.m.quantity, it->o.m.product_id, redis, it->o.m.user_id);
         break;
     case T_WAS_CANCELLED:
         seckill_worker_log(SECKILL_LOG_DEBUG, SKW_TIMEOUT_RESTORED,
@@ -273,8 +241,8 @@ static void log_item(const timeouts *t, const item *it)
         break;
     case T_BAD:
         seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_BAD,
-                           "timeout: %s (order %llu, %zu bytes): sent to %s", it->why, id, it->len,
-                           SECKILL_AMQP_QUEUE_ORDER_DEAD);
+                           "timeout: %s (order %llu, %zu bytes): sent to %s", it->why, id,
+                           it->o.len, SECKILL_AMQP_QUEUE_ORDER_DEAD);
         break;
     case T_FAILED:
         seckill_worker_log(final_failure(t, it) ? SECKILL_LOG_ERROR : SECKILL_LOG_WARN,
@@ -285,7 +253,7 @@ static void log_item(const timeouts *t, const item *it)
     case T_WAIT:
         seckill_worker_log(SECKILL_LOG_DEBUG, SKW_TIMEOUT_WAIT,
                            "timeout: order %llu has %lld ms left to pay, waits on (%s)", id,
-                           (long long)(it->m.pay_deadline_ms - apr_time_as_msec(apr_time_now())),
+                           (long long)(it->o.m.pay_deadline_ms - apr_time_as_msec(apr_time_now())),
                            it->why);
         break;
     case T_NEW:
@@ -306,7 +274,7 @@ static void log_no_rows(const item *it, int n)
             continue;
         if (k++ < 3)
             len += (size_t)snprintf(ids + len, sizeof ids - len, "%s%llu", k > 1 ? ", " : "",
-                                    (unsigned long long)it[i].m.order_id);
+                                    (unsigned long long)it[i].o.m.order_id);
     }
     if (k == 1)
         seckill_worker_log(SECKILL_LOG_WARN, SKW_TIMEOUT_NO_ORDER,

@@ -97,7 +97,9 @@ sub start_worker {
     if (!$pid) {
         open(STDOUT, '>>', "$dir/worker.log");
         open(STDERR, '>&', \*STDOUT);
-        exec(top_dir() . '/build/seckill-worker', '-f', '-c', $conf) or exit 127;
+        # SECKILL_TEST_WORKER: another build of the worker (e.g. with AddressSanitizer)
+        exec($ENV{SECKILL_TEST_WORKER} // top_dir() . '/build/seckill-worker', '-f', '-c', $conf)
+          or exit 127;
     }
     $workers{$pid} = 1;
     return $pid;

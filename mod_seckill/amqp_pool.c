@@ -67,7 +67,8 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_condattr_t cattr;
     job *head, *tail; /* queued, not sent yet */
-    int sleeping;     /* the publisher is in poll(): a new job writes wake */
+    int sleeping;     /* the publisher is in poll(): a new job writes wake, */
+    int full;         /* unless SENDING_MAX messages are out: their confirms wake it anyway */
     int stopping;
     int wake;                /* eventfd */
     slot ring[INFLIGHT_MAX]; /* slot.job and the job's fields: under lock; the rest its own */
@@ -373,6 +374,7 @@ static void wait_for_work(publisher *p, long long timeout_ms)
         return;
     }
     p->sleeping = 1;
+    p->full = !room;
     pthread_mutex_unlock(&p->lock);
     p->wakes++;
     /* idle too, the socket is watched: a broker that restarts closes it, and the next message
@@ -473,7 +475,7 @@ static seckill_conn_result publish(publisher *p, request_rec *r, const char *rou
         else
             p->head = &j;
         p->tail = &j;
-        if (p->sleeping) {
+        if (p->sleeping && !p->full) {
             p->sleeping = 0;
             if (write(p->wake, &one, sizeof one) < 0)
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "SK0215: amqp: publisher wake-up");

@@ -1,6 +1,6 @@
 # Shared by bench/bench.sh and bench/profile.sh (sourced): the `make run` stack as the bench
 # drives it — httpd restarted with a given rate limit, the worker stopped and started, bench
-# products created, cached and deleted, shoppers issued.
+# products created through the admin API and deleted, shoppers issued.
 # shellcheck shell=bash
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top" || exit 1
@@ -124,36 +124,43 @@ settle() {
 
 # ---- bench products ---------------------------------------------------------------------------
 
-# make_products KIND COUNT STOCK: products on sale now (from a minute ago for 3 hours) named
-# bench-<tag>-<KIND><n>; prints their ids, comma-separated
+# make_products KIND COUNT STOCK: products on sale now (from a minute ago, but not before today,
+# for 3 hours) named bench-<tag>-<KIND><n>, made through the admin's JSON API as an admin would
+# (POST /admin/products), which caches a product on sale at once (slot set, hash, stock key,
+# Bloom bits); prints their ids, comma-separated
+admin_user=${SECKILL_ADMIN_USER:-admin}
+admin_password_file=$SECKILL_RUN_DIR/admin.password
+admin() { # METHOD PATH [JSON]: the admin's JSON API, as the make run admin
+    curl -fsS -u "$admin_user:$(cat "$admin_password_file")" -H 'Accept: application/json' \
+        ${admin_csrf:+-H "X-CSRF-Token: $admin_csrf"} ${3:+-H 'Content-Type: application/json' -d "$3"} \
+        -X "$1" "$base$2"
+}
 make_products() {
-    local kind=$1 n=$2 stock=$3 values="" i
+    local kind=$1 n=$2 stock=$3 start end ids="" i out id
+    [ -s "$admin_password_file" ] || die "no $admin_password_file (make run writes it)"
+    start=$(date -d '-1 minute' +%Y-%m-%dT%H:%M:%S)
+    [ "${start%T*}" = "$(date +%Y-%m-%d)" ] || start="$(date +%Y-%m-%d)T00:00:00"
+    end=$(date -d '+3 hour' +%Y-%m-%dT%H:%M:%S)
+    admin_csrf=$(admin GET /admin/products | sed -n 's/.*"csrf_token":"\([^"]*\)".*/\1/p')
+    [ -n "$admin_csrf" ] || die "the admin API gave no CSRF token"
     for i in $(seq 1 "$n"); do
-        values+="${values:+,}('bench-$tag-$kind$i','/static/product_img/robot.svg',399.00,309.00,$stock,@s,@e,1)"
+        out=$(admin POST /admin/products "{\"name\":\"bench-$tag-$kind$i\",\"image\":\"/static/product_img/robot.svg\",\"base_price\":\"399.00\",\"seckill_price\":\"309.00\",\"stock\":$stock,\"start\":\"$start\",\"end\":\"$end\"}") ||
+            die "POST /admin/products failed"
+        id=$(sed -n 's/^{"ok":true,"id":\([0-9]*\),.*/\1/p' <<<"$out")
+        [ -n "$id" ] && grep -q '"cached":true' <<<"$out" || die "product not made or not cached: $out"
+        ids+="${ids:+,}$id"
     done
-    sql "SET @s = GREATEST(NOW() - INTERVAL 1 MINUTE, CURDATE()), @e = NOW() + INTERVAL 3 HOUR;
-         INSERT INTO seckill_products (name, image, base_price, seckill_price, stock,
-             seckill_start_time, seckill_end_time, status) VALUES $values;
-         SELECT GROUP_CONCAT(id ORDER BY id) FROM seckill_products WHERE name LIKE 'bench-$tag-$kind%'"
+    echo "$ids"
 }
 
-# cache_products IDS: cached as the shop does on a miss (slot set, hashes, stock keys, Bloom
-# bits): the slot key of their start goes, then a GET of that slot refills it from MySQL
+# cache_products IDS: every product's stock key is in Redis (the admin cached them on save);
+# then a second for every child's Bloom mirror (re-read at most 250 ms apart)
 cache_products() {
-    local ids=$1 date slot id
-    read -r date slot < <(sql "SELECT DATE_FORMAT(seckill_start_time, '%Y%m%d'),
-        CASE WHEN HOUR(seckill_start_time) < 10 THEN 8 WHEN HOUR(seckill_start_time) >= 22 THEN 22
-             ELSE HOUR(seckill_start_time) - HOUR(seckill_start_time) % 2 END
-        FROM seckill_products WHERE id = ${ids%%,*}")
-    rcli DEL "seckill:slot:$date:$slot" >/dev/null
-    # each child serves the page it rendered again for SeckillListingCache (250 ms) without
-    # reading Redis: after that the next render finds the slot key gone and refills it
-    sleep 1
-    curl -fsS -o /dev/null -H 'Accept: application/json' "$base/?slot=$slot"
-    for id in ${ids//,/ }; do
-        [ "$(rcli EXISTS "seckill:stock:{p$id}")" = 1 ] || die "product $id was not cached (slot $slot)"
+    local id
+    for id in ${1//,/ }; do
+        [ "$(rcli EXISTS "seckill:stock:{p$id}")" = 1 ] || die "product $id was not cached"
     done
-    sleep 1 # every child re-reads the Bloom filter (at most 250 ms apart)
+    sleep 1
 }
 
 # every bench product (this run's and leftovers): rows, Redis keys, order markers; the slot

@@ -71,7 +71,7 @@ typedef struct {
     int full;         /* unless SENDING_MAX messages are out: their confirms wake it anyway */
     int stopping;
     int wake;                /* eventfd */
-    slot ring[INFLIGHT_MAX]; /* slot.job and the job's fields: under lock; the rest its own */
+    slot ring[INFLIGHT_MAX]; /* slot.jobs and the jobs' fields: under lock; the rest its own */
 
     /* the publisher thread's own */
     seckill_amqp *a;

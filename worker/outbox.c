@@ -18,7 +18,6 @@ struct seckill_outbox {
     apr_pool_t *p;
     apr_array_header_t *out;  /* seckill_amqp_message, ready */
     apr_array_header_t *open; /* joined, one per routing key at most */
-    int orders;
 };
 
 seckill_outbox *seckill_outbox_make(apr_pool_t *p, int n)
@@ -35,7 +34,6 @@ void seckill_outbox_add(seckill_outbox *o, const char *rk, const char *body, siz
 {
     APR_ARRAY_PUSH(o->out, seckill_amqp_message) =
         (seckill_amqp_message){rk, body, len, expiration_ms, retries};
-    o->orders++;
 }
 
 static void close_joined(seckill_outbox *o, joined *j)
@@ -85,7 +83,6 @@ void seckill_outbox_join(seckill_outbox *o, const char *rk, const char *body, si
     j->orders++;
     if (expiration_ms > j->expiration_ms)
         j->expiration_ms = expiration_ms;
-    o->orders++;
 }
 
 int seckill_outbox_send(seckill_outbox *o, seckill_worker_conn *c)
@@ -93,17 +90,4 @@ int seckill_outbox_send(seckill_outbox *o, seckill_worker_conn *c)
     for (int i = 0; i < o->open->nelts; i++)
         close_joined(o, &APR_ARRAY_IDX(o->open, i, joined));
     return seckill_worker_publish(c, (seckill_amqp_message *)o->out->elts, o->out->nelts);
-}
-
-int seckill_outbox_orders(const seckill_outbox *o)
-{
-    return o->orders;
-}
-
-int seckill_outbox_messages(const seckill_outbox *o)
-{
-    int n = o->out->nelts;
-    for (int i = 0; i < o->open->nelts; i++)
-        n += APR_ARRAY_IDX(o->open, i, joined).orders > 0;
-    return n;
 }

@@ -22,8 +22,5 @@ void seckill_outbox_join(seckill_outbox *o, const char *rk, const char *body, si
                          long expiration_ms);
 /* Publishes everything (seckill_worker_publish): 0 when all was confirmed. */
 int seckill_outbox_send(seckill_outbox *o, seckill_worker_conn *c);
-/* Orders and messages so far, for the log. */
-int seckill_outbox_orders(const seckill_outbox *o);
-int seckill_outbox_messages(const seckill_outbox *o);
 
 #endif

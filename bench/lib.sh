@@ -131,9 +131,10 @@ settle() {
 admin_user=${SECKILL_ADMIN_USER:-admin}
 admin_password_file=$SECKILL_RUN_DIR/admin.password
 admin() { # METHOD PATH [JSON]: the admin's JSON API, as the make run admin
-    curl -fsS -u "$admin_user:$(cat "$admin_password_file")" -H 'Accept: application/json' \
-        ${admin_csrf:+-H "X-CSRF-Token: $admin_csrf"} ${3:+-H 'Content-Type: application/json' -d "$3"} \
-        -X "$1" "$base$2"
+    local args=(-fsS -u "$admin_user:$(cat "$admin_password_file")" -H 'Accept: application/json')
+    [ -z "${admin_csrf:-}" ] || args+=(-H "X-CSRF-Token: $admin_csrf")
+    [ -z "${3:-}" ] || args+=(-H 'Content-Type: application/json' --data-binary "$3")
+    curl "${args[@]}" -X "$1" "$base$2"
 }
 make_products() {
     local kind=$1 n=$2 stock=$3 start end ids="" i out id

@@ -250,14 +250,30 @@ int seckill_order_next(const char *body, size_t len, size_t *off, const char **l
      * the very end starts no order */
     if (*off > len || (*off == len && *off > 0))
         return 0;
-    if (!body)
-        body = "", len = 0;
+    if (!body) {
+        body = "";
+        len = 0;
+    }
     start = body + *off;
     nl = len > *off ? memchr(start, '\n', len - *off) : NULL;
     *line = start;
     *line_len = nl ? (size_t)(nl - start) : len - *off;
     *off = nl ? (size_t)(nl - body) + 1 : len + 1;
     return 1;
+}
+
+int seckill_order_fits(int orders, size_t len, size_t add)
+{
+    return orders == 0 ||
+           (orders < SECKILL_ORDER_BATCH_MAX && len + 1 + add <= SECKILL_ORDER_BATCH_BYTES);
+}
+
+size_t seckill_order_append(char *buf, size_t len, int orders, const char *order, size_t n)
+{
+    if (orders > 0)
+        buf[len++] = '\n';
+    memcpy(buf + len, order, n);
+    return len + n;
 }
 
 int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m)

@@ -38,6 +38,12 @@ int seckill_order_next(const char *body, size_t len, size_t *off, const char **l
 /* A message carries at most this many orders and bytes (a lone larger order goes alone). */
 #define SECKILL_ORDER_BATCH_MAX 64
 #define SECKILL_ORDER_BATCH_BYTES (32 * 1024)
+/* Joining, for whoever writes such a body (the module's publisher, the worker's outbox): 1 when
+ * an order of add bytes may join a body of `orders` orders and len bytes. */
+int seckill_order_fits(int orders, size_t len, size_t add);
+/* Appends the order (n bytes) to buf, the body of `orders` orders and len bytes so far, with the
+ * '\n' before it unless it is the first; the new length. buf must hold it. */
+size_t seckill_order_append(char *buf, size_t len, int orders, const char *order, size_t n);
 /* Parses one order's JSON into m. 0 ok, -1 malformed (a field missing, of the wrong type,
  * out of range or too long). Unknown fields are ignored. */
 int seckill_order_decode(const char *body, size_t len, seckill_order_msg *m);

@@ -22,8 +22,7 @@
  * (lib/order.h), and a publisher keeps at most SENDING_MAX messages unconfirmed: while they
  * wait, the next buys queue up and leave together, one message and one confirm for many
  * (group commit). A lone buy still goes out at once. */
-#define SENDING_MAX 2  /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
-#define INFLIGHT_MAX 4 /* the ring of slots: the tags in flight fall in distinct ones */
+#define SENDING_MAX 2 /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
 #define RK_MAX 64
 
 typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
@@ -70,8 +69,8 @@ typedef struct {
     int sleeping;     /* the publisher is in poll(): a new job writes wake, */
     int full;         /* unless SENDING_MAX messages are out: their confirms wake it anyway */
     int stopping;
-    int wake;                /* eventfd */
-    slot ring[INFLIGHT_MAX]; /* slot.jobs and the jobs' fields: under lock; the rest its own */
+    int wake;               /* eventfd */
+    slot ring[SENDING_MAX]; /* slot.jobs and the jobs' fields: under lock; the rest its own */
 
     /* the publisher thread's own */
     seckill_amqp *a;
@@ -115,7 +114,7 @@ static void add_ms(struct timespec *t, long long ms)
 
 static slot *slot_of(publisher *p, uint64_t tag)
 {
-    return &p->ring[tag % INFLIGHT_MAX];
+    return &p->ring[tag % SENDING_MAX];
 }
 
 /* Tells the requesters of the settled slots (under the lock) and frees those slots. */
@@ -237,10 +236,10 @@ static int ensure_connection(publisher *p)
     return 1;
 }
 
-/* Appends j's order to the slot's body ('\n' between orders); 0 when memory ran out. */
-static int append_to(slot *sl, const job *j)
+/* Appends j's order to the slot's body of n orders (lib/order.h); 0 when memory ran out. */
+static int append_to(slot *sl, int n, const job *j)
 {
-    size_t need = sl->len + (sl->len ? 1 : 0) + j->len;
+    size_t need = sl->len + 1 + j->len;
     if (sl->cap < need) {
         size_t cap = need < 1024 ? 1024 : need * 2;
         char *b = realloc(sl->body, cap);
@@ -249,10 +248,7 @@ static int append_to(slot *sl, const job *j)
         sl->body = b;
         sl->cap = cap;
     }
-    if (sl->len)
-        sl->body[sl->len++] = '\n';
-    memcpy(sl->body + sl->len, j->body, j->len);
-    sl->len += j->len;
+    sl->len = seckill_order_append(sl->body, sl->len, n, j->body, j->len);
     return 1;
 }
 
@@ -264,8 +260,7 @@ static void answer(job *j, seckill_conn_result result)
 }
 
 /* Fills the free slot sl with the queued jobs that fit one message (under the lock): the head,
- * then those behind it of the same routing key, up to SECKILL_ORDER_BATCH_MAX orders and
- * SECKILL_ORDER_BATCH_BYTES. */
+ * then those behind it of the same routing key, as many as lib/order.h lets join. */
 static void fill(publisher *p, slot *sl, uint64_t tag)
 {
     job **tailp = &sl->jobs;
@@ -273,13 +268,13 @@ static void fill(publisher *p, slot *sl, uint64_t tag)
     sl->len = 0;
     sl->jobs = NULL;
     apr_cpystrn(sl->rk, p->head->routing_key, sizeof sl->rk);
-    while (p->head && n < SECKILL_ORDER_BATCH_MAX && strcmp(p->head->routing_key, sl->rk) == 0 &&
-           (n == 0 || sl->len + 1 + p->head->len <= SECKILL_ORDER_BATCH_BYTES)) {
+    while (p->head && strcmp(p->head->routing_key, sl->rk) == 0 &&
+           seckill_order_fits(n, sl->len, p->head->len)) {
         job *j = p->head;
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
-        if (!append_to(sl, j)) {
+        if (!append_to(sl, n, j)) {
             answer(j, SECKILL_CONN_UNAVAILABLE);
             continue;
         }
@@ -565,7 +560,7 @@ static apr_status_t stop_pool(void *data)
     }
     for (int i = 0; i < ap->n; i++) {
         publisher *p = &ap->pub[i];
-        for (int k = 0; k < INFLIGHT_MAX; k++)
+        for (int k = 0; k < SENDING_MAX; k++)
             free(p->ring[k].body);
         if (p->wake >= 0)
             close(p->wake);

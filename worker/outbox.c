@@ -63,10 +63,9 @@ void seckill_outbox_join(seckill_outbox *o, const char *rk, const char *body, si
         memset(j, 0, sizeof *j);
         j->rk = rk;
     }
-    if (j->orders >= SECKILL_ORDER_BATCH_MAX ||
-        (j->orders > 0 && j->len + 1 + len > SECKILL_ORDER_BATCH_BYTES))
+    if (!seckill_order_fits(j->orders, j->len, len))
         close_joined(o, j);
-    need = j->len + (j->orders ? 1 : 0) + len;
+    need = j->len + 1 + len;
     if (need > j->cap) {
         /* the batch's pool holds the old buffer until the batch ends: at most twice the body */
         size_t cap = need < 2048 ? 2048 : need * 2;
@@ -76,11 +75,7 @@ void seckill_outbox_join(seckill_outbox *o, const char *rk, const char *body, si
         j->body = b;
         j->cap = cap;
     }
-    if (j->orders)
-        j->body[j->len++] = '\n';
-    memcpy(j->body + j->len, body, len);
-    j->len += len;
-    j->orders++;
+    j->len = seckill_order_append(j->body, j->len, j->orders++, body, len);
     if (expiration_ms > j->expiration_ms)
         j->expiration_ms = expiration_ms;
 }

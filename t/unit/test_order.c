@@ -80,11 +80,13 @@ static void batch_round_trip(void **state)
     b.order_id++;
     strcpy(b.user_id, "bob\nnewline"); /* escaped by the encoder: no raw newline in the body */
     seckill_order_sign(&b, SECRET, SECRET_LEN);
-    len = seckill_order_encode(&a, p, sizeof body);
-    p += len;
-    *p++ = '\n';
-    len = seckill_order_encode(&b, p, sizeof body - (size_t)(p - body));
-    p += len;
+    char one[1024];
+    size_t blen = 0;
+    len = seckill_order_encode(&a, one, sizeof one);
+    blen = seckill_order_append(body, blen, 0, one, (size_t)len);
+    len = seckill_order_encode(&b, one, sizeof one);
+    blen = seckill_order_append(body, blen, 1, one, (size_t)len);
+    p = body + blen;
     while (seckill_order_next(body, (size_t)(p - body), &off, &line, &n)) {
         assert_int_equal(seckill_order_decode(line, n, &d), 0);
         assert_true(seckill_order_verify(&d, SECRET, SECRET_LEN));
@@ -95,6 +97,23 @@ static void batch_round_trip(void **state)
     assert_int_equal(k, 2);
     /* the whole body is not one order */
     assert_int_equal(seckill_order_decode(body, (size_t)(p - body), &d), -1);
+}
+
+/* The joining rule both writers follow (module publisher, worker outbox). */
+static void batch_limits(void **state)
+{
+    char buf[16];
+    size_t n = seckill_order_append(buf, 0, 0, "ab", 2);
+    n = seckill_order_append(buf, n, 1, "", 0); /* the separator goes by the count, not the bytes */
+    n = seckill_order_append(buf, n, 2, "c", 1);
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "ab\n\nc", 5);
+    assert_true(seckill_order_fits(0, 0, SECKILL_ORDER_BATCH_BYTES * 2)); /* a lone big one goes */
+    assert_true(seckill_order_fits(1, 100, 200));
+    assert_true(seckill_order_fits(SECKILL_ORDER_BATCH_MAX - 1, 100, 200));
+    assert_false(seckill_order_fits(SECKILL_ORDER_BATCH_MAX, 100, 200));
+    assert_true(seckill_order_fits(2, SECKILL_ORDER_BATCH_BYTES - 11, 10));
+    assert_false(seckill_order_fits(2, SECKILL_ORDER_BATCH_BYTES - 10, 10));
 }
 
 static void fixed_vector(void **state)
@@ -326,17 +345,12 @@ static void rejects_by_length(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fixed_vector),
-        cmocka_unit_test(batch_bodies_split),
-        cmocka_unit_test(batch_round_trip),
-        cmocka_unit_test(round_trip),
-        cmocka_unit_test(escapes_user_id),
-        cmocka_unit_test(encode_too_small),
-        cmocka_unit_test(sign_verify),
-        cmocka_unit_test(tampered_fields_fail),
-        cmocka_unit_test(times_not_signed),
-        cmocka_unit_test(accepts_valid_bodies),
-        cmocka_unit_test(rejects_malformed_bodies),
+        cmocka_unit_test(fixed_vector),         cmocka_unit_test(batch_bodies_split),
+        cmocka_unit_test(batch_round_trip),     cmocka_unit_test(batch_limits),
+        cmocka_unit_test(round_trip),           cmocka_unit_test(escapes_user_id),
+        cmocka_unit_test(encode_too_small),     cmocka_unit_test(sign_verify),
+        cmocka_unit_test(tampered_fields_fail), cmocka_unit_test(times_not_signed),
+        cmocka_unit_test(accepts_valid_bodies), cmocka_unit_test(rejects_malformed_bodies),
         cmocka_unit_test(rejects_by_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

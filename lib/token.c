@@ -1,7 +1,12 @@
+/* SHA-256's own state (SHA256_CTX), deprecated by OpenSSL 3 for EVP, is a plain struct: a
+ * signature copies two of them by assignment. EVP_MD_CTX_copy_ex allocates a provider
+ * context each copy (three mallocs a token, six a shopper's request: bench/README.md). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "token.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,7 +53,7 @@ size_t seckill_base64url(const unsigned char *in, size_t n, char *out)
 
 typedef struct keyed {
     struct keyed *next;
-    EVP_MD_CTX *inner, *outer; /* SHA-256 after (key ^ ipad), after (key ^ opad) */
+    SHA256_CTX inner, outer; /* SHA-256 after (key ^ ipad), after (key ^ opad) */
     size_t len;
     unsigned char secret[]; /* the key it was made for, to find it again */
 } keyed;
@@ -61,29 +66,22 @@ static void keyed_free(keyed *k)
 {
     if (!k)
         return;
-    EVP_MD_CTX_free(k->inner);
-    EVP_MD_CTX_free(k->outer);
-    OPENSSL_cleanse(k->secret, k->len);
+    OPENSSL_cleanse(k, sizeof *k + k->len);
     free(k);
 }
 
 /* The digest state after one block of key ^ pad. */
-static EVP_MD_CTX *pad_state(const unsigned char *key, size_t key_len, unsigned char pad)
+static int pad_state(const unsigned char *key, size_t key_len, unsigned char pad, SHA256_CTX *c)
 {
     unsigned char block[SHA256_BLOCK];
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
     int ok;
 
     memset(block, pad, sizeof block);
     for (size_t i = 0; i < key_len; i++)
         block[i] ^= key[i];
-    ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, block, sizeof block);
+    ok = SHA256_Init(c) && SHA256_Update(c, block, sizeof block);
     OPENSSL_cleanse(block, sizeof block);
-    if (!ok) {
-        EVP_MD_CTX_free(c);
-        return NULL;
-    }
-    return c;
+    return ok;
 }
 
 static keyed *keyed_make(const char *secret, size_t len)
@@ -92,6 +90,7 @@ static keyed *keyed_make(const char *secret, size_t len)
     const unsigned char *key = (const unsigned char *)secret;
     unsigned char hashed[SHA256_LEN];
     size_t key_len = len;
+    int ok;
 
     if (!k)
         return NULL;
@@ -106,10 +105,9 @@ static keyed *keyed_make(const char *secret, size_t len)
         key = hashed;
         key_len = SHA256_LEN;
     }
-    k->inner = pad_state(key, key_len, 0x36);
-    k->outer = pad_state(key, key_len, 0x5c);
+    ok = pad_state(key, key_len, 0x36, &k->inner) && pad_state(key, key_len, 0x5c, &k->outer);
     OPENSSL_cleanse(hashed, sizeof hashed);
-    if (!k->inner || !k->outer) {
+    if (!ok) {
         keyed_free(k);
         return NULL;
     }
@@ -153,12 +151,17 @@ static int hmac_sha256(const char *secret, size_t secret_len, const void *msg, s
 {
     unsigned char inner[SHA256_LEN];
     keyed *own, *k = keyed_get(secret, secret_len, &own);
-    EVP_MD_CTX *c = k ? EVP_MD_CTX_new() : NULL;
-    int ok = c && EVP_MD_CTX_copy_ex(c, k->inner) && EVP_DigestUpdate(c, msg, n) &&
-             EVP_DigestFinal_ex(c, inner, NULL) && EVP_MD_CTX_copy_ex(c, k->outer) &&
-             EVP_DigestUpdate(c, inner, sizeof inner) && EVP_DigestFinal_ex(c, md, NULL);
+    SHA256_CTX c;
+    int ok = 0;
 
-    EVP_MD_CTX_free(c);
+    if (k) {
+        c = k->inner;
+        ok = SHA256_Update(&c, msg, n) && SHA256_Final(inner, &c);
+        c = k->outer;
+        ok = ok && SHA256_Update(&c, inner, sizeof inner) && SHA256_Final(md, &c);
+        OPENSSL_cleanse(&c, sizeof c);
+        OPENSSL_cleanse(inner, sizeof inner);
+    }
     keyed_free(own);
     return ok;
 }

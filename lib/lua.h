@@ -24,4 +24,10 @@ const char *seckill_lua_load(apr_pool_t *p, const char *dir, const char *name,
 redisReply *seckill_lua_call(redisContext *c, const seckill_lua_script *s, int nkeys, int argc,
                              const char **argv, const size_t *argvlen);
 
+/* The same for a hot path: the command is sent from the stack (or p) past hiredis's output
+ * buffer and the reply is made in p, so nothing is to be freed and no malloc happens on the way
+ * (a buy's EVALSHA; NOSCRIPT's one-off SCRIPT LOAD aside). */
+redisReply *seckill_lua_call_in(apr_pool_t *p, redisContext *c, const seckill_lua_script *s,
+                                int nkeys, int argc, const char **argv, const size_t *argvlen);
+
 #endif

@@ -64,7 +64,7 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
     seckill_fmt(a_marker, sizeof a_marker, "%s|%lld|queued", j->user, j->pid);
     seckill_fmt(a_ttl, sizeof a_ttl, "%d", MARKER_TTL);
 
-    rep = seckill_lua_call(c, &sc->rt->buy, 6, 14, argv, NULL);
+    rep = seckill_lua_call_in(r->pool, c, &sc->rt->buy, 6, 14, argv, NULL);
     res = seckill_redis_check(c, rep);
     if (res == SECKILL_CONN_OK) {
         if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
@@ -83,8 +83,6 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
     if (res == SECKILL_CONN_FAIL)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0503: redis: buy script: %s",
                       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-    if (rep)
-        freeReplyObject(rep);
     return res;
 }
 

@@ -28,6 +28,9 @@ subtest 'a running worker is a consumer' => sub {
 };
 
 subtest 'known messages, counted' => sub {
+    # again: the worker above may have turned an order left by an earlier test into a pay
+    # timeout waiting in one of these queues (seen once in a full run: 5 waiting, not 4)
+    amqp_tool('purge', @main, @waits);
     my %n = ('seckill.order.create' => 7, 'seckill.order.timeout' => 3, 'seckill.order.dead' => 2);
     for my $q (sort keys %n) {
         (my $rk = $q) =~ s/^seckill\.//;

@@ -19,6 +19,11 @@
 #                                          this stack (by its pid files, not other stacks on the
 #                                          machine) spent a request: us of httpd, redis, rabbitmq,
 #                                          mysql, worker
+#   bench/profile.sh calls [NAMES]         what a request costs in calls, one 5-s load each (default:
+#                                          ping stampede all-success listing-json listing-html):
+#                                          Redis reads and connections, MySQL connections and
+#                                          statements, the module's pool connects, and the
+#                                          malloc family in httpd's children (perf uprobes; root)
 #   bench/profile.sh cleanup               bench products deleted, httpd back to its rate limit
 #
 # Hardware counters are not available in this VM (`perf stat -e instructions true` says "not
@@ -91,6 +96,29 @@ stack_cpu() {
                 "/proc/$p/stat" 2>/dev/null
         done
     done | awk '{ t[$1] += $2 } END { for (k in t) print k, t[k] }'
+}
+
+# "name value" of the counters `calls` compares: Redis (INFO), MySQL (global status) and the
+# module's own pools (/seckill-status?auto, all children)
+call_counters() {
+    rcli INFO stats | tr -d '\r' |
+        awk -F: '$1 ~ /^total_(reads_processed|connections_received)$/ { print "redis_" $1, $2 }'
+    rcli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\).*/redis_evalsha \1/p'
+    sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Connections', 'Questions')" |
+        awk '{ print "mysql_" $1, $2 }'
+    curl -fsS "$base/seckill-status?auto" |
+        awk -F': ' '$1 ~ /^(Redis|MySQL|AMQP)Connects$/ { print "pool_" $1, $2 }'
+}
+
+# the perf uprobes on libc's allocator, added once; fails without perf or root
+malloc_probes() {
+    local libc f
+    libc=$(ldconfig -p | awk '/libc\.so\.6 .*x86-64/ { print $NF; exit }')
+    [ -n "$libc" ] && command -v perf >/dev/null || return 1
+    for f in malloc calloc realloc free; do
+        perf probe -l 2>/dev/null | grep -q "probe_libc:$f " ||
+            perf probe -q -x "$libc" --add "$f" >/dev/null 2>&1 || return 1
+    done
 }
 
 cmd=${1:-}
@@ -217,6 +245,7 @@ drain)
     secs=${2:-10}
     queue_orders "$secs"
     say "profile: $queued orders queued; draining them with $workers worker(s) ..."
+    q0=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert')" | awk '{ printf "%s ", $2 }')
     t0=$(date +%s.%N)
     start_worker
     extra=()
@@ -228,8 +257,13 @@ drain)
     while [ "$(orders_of "$a_ids")" -lt "$target" ]; do sleep 0.2; done
     t1=$(date +%s.%N)
     [ ${#extra[@]} = 0 ] || { kill -TERM "${extra[@]}"; wait "${extra[@]}" || true; }
+    q1=$(sql "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_insert')" | awk '{ printf "%s ", $2 }')
     awk -v a="$t0" -v b="$t1" -v n="$queued" -v w="$workers" \
         'BEGIN { printf "profile: %d orders drained by %d worker(s) in %.2f s: %.0f orders/s\n", n, w, b - a, n / (b - a) }'
+    # SHOW STATUS lists Com_insert before Questions
+    awk -v a="$q0" -v b="$q1" -v n="$queued" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        printf "profile: MySQL meanwhile: %d statements (%.3f an order), %d INSERTs (%.4f an order, %.0f orders an INSERT)\n",
+            y[2] - x[2], (y[2] - x[2]) / n, y[1] - x[1], (y[1] - x[1]) / n, n / (y[1] - x[1] > 0 ? y[1] - x[1] : 1) }'
     ;;
 amqp)
     # RabbitMQ alone: confirmed persistent publishes, one a confirm (as a buy does) or in bursts
@@ -272,6 +306,45 @@ cpu)
         for (i = 1; i <= 5; i++) printf "  %s %.1f us", part[i], (e[part[i]] - s[part[i]]) / hz / n * 1e6
         print ""
     }'
+    ;;
+calls)
+    need_setup
+    [ $# -gt 0 ] || set -- ping stampede all-success listing-json listing-html
+    # the worker's own Redis and MySQL calls would count as httpd's: stopped meanwhile
+    worker_was=0
+    alive "$worker_pid" && worker_was=1
+    stop_worker
+    probes=1
+    malloc_probes || { probes=0; say "profile: no perf uprobes here (root and perf needed): allocations not counted"; }
+    printf '%-13s %9s %8s %9s %9s %8s %9s %8s %8s %8s\n' load requests 'redis rd' evalsha \
+        'redis cn' 'sql cn' 'sql stmt' 'pool cn' malloc free
+    for name in "$@"; do
+        before=$(call_counters)
+        children=$(pgrep -P "$(cat "$httpd_pid")" | tr '\n' ',' | sed 's/,$//')
+        if [ "$probes" = 1 ]; then
+            perf stat -x, -e probe_libc:malloc,probe_libc:calloc,probe_libc:realloc,probe_libc:free \
+                -p "$children" -o "$dir/calls.$name.perf" -- sleep 6 &
+            pstat=$!
+            sleep 0.5
+        fi
+        n=$(run_load "$name" -t2 -c64 -d5s | awk '/^RESULT/ { print $5 }')
+        [ "$probes" = 1 ] && wait "$pstat"
+        after=$(call_counters)
+        allocs=$([ "$probes" = 1 ] && awk -F, '/probe_libc:(malloc|calloc|realloc)/ { a += $1 } /probe_libc:free/ { f += $1 } END { print a + 0, f + 0 }' "$dir/calls.$name.perf" || echo "- -")
+        awk -v b="$before" -v a="$after" -v n="$n" -v l="$name" -v m="$allocs" 'BEGIN {
+            k = split(b, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], y, " "); s[y[1]] += y[2] }
+            k = split(a, x, "\n"); for (i = 1; i <= k; i++) { split(x[i], y, " "); e[y[1]] += y[2] }
+            split("redis_total_reads_processed redis_evalsha redis_total_connections_received mysql_Connections mysql_Questions", c, " ")
+            printf "%-13s %9d", l, n
+            for (i = 1; i <= 5; i++) printf " %9.3f", (e[c[i]] - s[c[i]]) / n
+            pc = e["pool_RedisConnects"] + e["pool_MySQLConnects"] + e["pool_AMQPConnects"] - s["pool_RedisConnects"] - s["pool_MySQLConnects"] - s["pool_AMQPConnects"]
+            split(m, q, " ")
+            printf " %8.4f", pc / n
+            if (q[1] == "-") printf " %8s %8s\n", "-", "-"; else printf " %8.3f %8.3f\n", q[1] / n, q[2] / n
+        }'
+    done
+    [ "$worker_was" = 0 ] || start_worker
+    say "profile: per request; redis rd = client reads Redis processed (round trips), redis/sql cn = connections the servers accepted, sql stmt = statements MySQL ran, pool cn = the module's own connects; malloc = malloc+calloc+realloc in httpd's children (uprobes slow each call: no req/s here)"
     ;;
 cleanup)
     need_setup

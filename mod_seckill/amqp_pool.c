@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,9 @@
 typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
 
 /* One request's message. It lives on the requesting thread's stack: the publisher reaches it
- * only under the lock, and a requester that gives up unhooks it first (see give_up). */
+ * only under the lock, and a requester that gives up unhooks it first (see give_up). Its answer
+ * comes by its own semaphore, not a condition on the publisher's lock: a requester woken does
+ * not queue for that lock behind the publisher and the others of its message. */
 typedef struct job {
     struct job *next;       /* JOB_QUEUED: the publisher's queue */
     struct job *batch_next; /* JOB_SENT: the other orders of its message */
@@ -37,8 +40,8 @@ typedef struct job {
     size_t len;
     job_state state;
     seckill_conn_result result;
-    int slot; /* JOB_SENT: its place in the ring */
-    pthread_cond_t done;
+    int slot;   /* JOB_SENT: its place in the ring */
+    sem_t done; /* posted once state is JOB_DONE (under the lock), unless the requester gave up */
 } job;
 
 /* A message sent and not settled yet; the publisher's own copy, so a requester gone does not
@@ -64,7 +67,6 @@ typedef struct {
 
     /* shared with the request threads, under lock */
     pthread_mutex_t lock;
-    pthread_condattr_t cattr;
     job *head, *tail; /* queued, not sent yet */
     int sleeping;     /* the publisher is in poll(): a new job writes wake, */
     int full;         /* unless SENDING_MAX messages are out: their confirms wake it anyway */
@@ -129,7 +131,7 @@ static void deliver(publisher *p)
             nx = j->batch_next;
             j->result = sl->result;
             j->state = JOB_DONE;
-            pthread_cond_signal(&j->done);
+            sem_post(&j->done);
         }
         sl->jobs = NULL;
         sl->tag = 0;
@@ -256,7 +258,7 @@ static void answer(job *j, seckill_conn_result result)
 {
     j->result = result;
     j->state = JOB_DONE;
-    pthread_cond_signal(&j->done);
+    sem_post(&j->done);
 }
 
 /* Fills the free slot sl with the queued jobs that fit one message (under the lock): the head,
@@ -350,8 +352,9 @@ static long long expire(publisher *p)
     if (left > 0)
         return left;
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s,
-                 "SK0214: amqp: %llu publishes not confirmed within %d ms; reconnecting",
-                 (unsigned long long)(p->next - p->low), p->timeout_ms);
+                 "SK0214: amqp: %" APR_UINT64_T_FMT
+                 " publishes not confirmed within %d ms; reconnecting",
+                 (apr_uint64_t)(p->next - p->low), p->timeout_ms);
     drop_connection(p, SECKILL_CONN_FAIL);
     return -1;
 }
@@ -444,6 +447,30 @@ static void give_up(publisher *p, job *j)
     j->state = JOB_DONE;
 }
 
+/* Waits for j's answer until the deadline; past it, gives up unless the answer came meanwhile
+ * (then its post is on the way, and j may not go before it). */
+static void wait_answer(publisher *p, request_rec *r, job *j, const struct timespec *deadline)
+{
+    int done;
+    while (sem_clockwait(&j->done, CLOCK_MONOTONIC, deadline) != 0) {
+        if (errno == EINTR)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        done = j->state == JOB_DONE;
+        if (!done)
+            give_up(p, j);
+        pthread_mutex_unlock(&p->lock);
+        if (!done) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "SK0216: amqp: the publisher did not answer in time");
+            return;
+        }
+        while (sem_wait(&j->done) != 0 && errno == EINTR)
+            ;
+        return;
+    }
+}
+
 static seckill_conn_result publish(publisher *p, request_rec *r, const char *routing_key,
                                    const char *body, size_t len)
 {
@@ -460,10 +487,11 @@ static seckill_conn_result publish(publisher *p, request_rec *r, const char *rou
         return SECKILL_CONN_FAIL;
     now_mono(&deadline);
     add_ms(&deadline, 2LL * p->timeout_ms + 1000);
-    pthread_cond_init(&j.done, &p->cattr);
+    sem_init(&j.done, 0, 0);
     pthread_mutex_lock(&p->lock);
     if (p->stopping) {
         j.state = JOB_DONE;
+        pthread_mutex_unlock(&p->lock);
     } else {
         if (p->tail)
             p->tail->next = &j;
@@ -475,17 +503,10 @@ static seckill_conn_result publish(publisher *p, request_rec *r, const char *rou
             if (write(p->wake, &one, sizeof one) < 0)
                 ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "SK0215: amqp: publisher wake-up");
         }
+        pthread_mutex_unlock(&p->lock);
+        wait_answer(p, r, &j, &deadline);
     }
-    while (j.state != JOB_DONE) {
-        if (pthread_cond_timedwait(&j.done, &p->lock, &deadline) == ETIMEDOUT &&
-            j.state != JOB_DONE) {
-            give_up(p, &j);
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "SK0216: amqp: the publisher did not answer in time");
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    pthread_cond_destroy(&j.done);
+    sem_destroy(&j.done);
     return j.result;
 }
 
@@ -564,7 +585,6 @@ static apr_status_t stop_pool(void *data)
             free(p->ring[k].body);
         if (p->wake >= 0)
             close(p->wake);
-        pthread_condattr_destroy(&p->cattr);
         pthread_mutex_destroy(&p->lock);
     }
     return APR_SUCCESS;
@@ -583,8 +603,6 @@ seckill_amqp_pool *seckill_amqp_pool_create(apr_pool_t *pchild, server_rec *s,
         p->timeout_ms = c->amqp_timeout_ms;
         p->low = p->next = 1;
         pthread_mutex_init(&p->lock, NULL);
-        pthread_condattr_init(&p->cattr);
-        pthread_condattr_setclock(&p->cattr, CLOCK_MONOTONIC);
         p->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     }
     apr_pool_cleanup_register(pchild, ap, stop_pool, apr_pool_cleanup_null);

@@ -173,10 +173,7 @@ done
 # ---- the run's products: today's current slot, the one after and the one before
 scripts/db.sh reset
 scripts/stack.sh redis-cli FLUSHDB >/dev/null
-now=$(date +%s)
-hour=$((10#$(date +%H)))
 slot_of() { if (($1 < 8)); then echo 8; elif (($1 >= 22)); then echo 22; else echo $(($1 - $1 % 2)); fi; }
-midnight=$(date -d "$(date +%F) 00:00:00" +%s)
 at() { date -d "$(date +%F) 00:00:00 $1 hours" +%s; } # today at hour $1 (DST-proof)
 window() { # slot -> "from to"
     local from to
@@ -184,8 +181,21 @@ window() { # slot -> "from to"
     if (($1 == 22)); then to=$(date -d "$(date +%F) 00:00:00 tomorrow" +%s); else to=$(at $(($1 + 2))); fi
     echo "$from $to"
 }
-slot=$(slot_of "$hour")
-read -r from to < <(window "$slot")
+take_time() { # now, hour, midnight, the current slot and its window
+    now=$(date +%s)
+    hour=$((10#$(date +%H)))
+    midnight=$(date -d "$(date +%F) 00:00:00" +%s)
+    slot=$(slot_of "$hour")
+    read -r from to < <(window "$slot")
+}
+take_time
+# in a slot's last minutes there is no room for the sale that opens while its page is open:
+# the run waits for the next slot (at most 2.5 minutes)
+if ((to - now <= 150)); then
+    say "the current slot ends in $((to - now)) s: waiting for the next one"
+    sleep $((to - now + 1))
+    take_time
+fi
 dt() { date -d "@$1" '+%F %T'; }
 add() { # name stock start end base price -> id
     scripts/db.sh sql "INSERT INTO seckill_products (name, image, base_price, seckill_price, stock,

@@ -17,9 +17,7 @@ my $worker = start_worker();
 my ($initial, $answers, $pids) = Audit::stampede(tag => 23, buyers => 3000,
     stock => [400, 500, 600, 1000], during => sub {
         select(undef, undef, undef, 0.5);
-        my $pidfile = "$ENV{SECKILL_RUN_DIR}/rabbitmq/rabbitmq.pid";
-        open(my $fh, '<', $pidfile) or die "$pidfile: $!";
-        chomp($vm = <$fh> // '');
+        $vm = Audit::rabbitmq_vm();
         $frozen = kill('STOP', $vm);
         sleep 5;
         kill('CONT', $vm);

@@ -19,9 +19,7 @@ my $worker = start_worker();
 my ($initial, $answers, $pids) = Audit::stampede(tag => 21, buyers => 3000,
     stock => [400, 500, 600, 1000], during => sub {
         select(undef, undef, undef, 0.5);
-        my $pidfile = "$ENV{SECKILL_RUN_DIR}/rabbitmq/rabbitmq.pid";
-        open(my $fh, '<', $pidfile) or die "$pidfile: $!";
-        chomp(my $vm = <$fh> // '');
+        my $vm = Audit::rabbitmq_vm();
         kill('TERM', $vm) or die "kill TERM $vm: $!";
         $stopped = wait_for(30, sub { !kill(0, $vm) });
         sleep 3;

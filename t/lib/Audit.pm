@@ -25,6 +25,14 @@ use Apache::Test ();
 use SeckillTest;
 use Stampede;
 
+# The pid of the test stack's RabbitMQ VM (beam.smp), from the pid file RabbitMQ writes.
+sub rabbitmq_vm {
+    my $pidfile = "$ENV{SECKILL_RUN_DIR}/rabbitmq/rabbitmq.pid";
+    open(my $fh, '<', $pidfile) or die "$pidfile: $!";
+    chomp(my $vm = <$fh> // '');
+    return $vm;
+}
+
 # add products (stock => [..]) on sale now, preheat, and run buyers distinct shoppers
 # spread over them with `during` run in the middle; returns (\%initial, \@answers, \@pids).
 sub stampede {

@@ -119,25 +119,11 @@ static void io_error(redisContext *c, const char *what, int err)
              err == EAGAIN || err == EWOULDBLOCK ? "timed out" : strerror(err));
 }
 
-/* Sends cmd and reads its reply into p. hiredis's output buffer is empty between commands of a
- * blocking context, so the bytes go out in order. */
-static void *send_and_read_in(apr_pool_t *p, redisContext *c, const char *cmd, size_t len)
+void *seckill_lua_read_in(apr_pool_t *p, redisContext *c)
 {
     redisReplyObjectFunctions *fn = c->reader->fn;
     void *privdata = c->reader->privdata, *reply = NULL;
 
-    if (c->err)
-        return NULL;
-    for (size_t o = 0; o < len;) {
-        ssize_t n = send(c->fd, cmd + o, len - o, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            io_error(c, "send", n < 0 ? errno : EPIPE);
-            return NULL;
-        }
-        o += (size_t)n;
-    }
     c->reader->fn = &pool_functions;
     c->reader->privdata = p;
     if (redisGetReply(c, &reply) != REDIS_OK)
@@ -150,20 +136,40 @@ static void *send_and_read_in(apr_pool_t *p, redisContext *c, const char *cmd, s
     return reply;
 }
 
+/* Sends cmd and reads its reply into p. hiredis's output buffer is empty between commands of a
+ * blocking context, so the bytes go out in order. */
+static void *send_and_read_in(apr_pool_t *p, redisContext *c, const char *cmd, size_t len)
+{
+    if (c->err)
+        return NULL;
+    for (size_t o = 0; o < len;) {
+        ssize_t n = send(c->fd, cmd + o, len - o, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            io_error(c, "send", n < 0 ? errno : EPIPE);
+            return NULL;
+        }
+        o += (size_t)n;
+    }
+    return seckill_lua_read_in(p, c);
+}
+
 /* The command in Redis's protocol (RESP), made here: hiredis's own argument-vector formatting
- * (sdscatfmt per argument) cost ~10,000 instructions for a buy's 17 arguments. With p, it is
- * sent and read by send_and_read_in; without, through hiredis (reply to be freed). */
-static redisReply *evalsha(apr_pool_t *p, redisContext *c, const seckill_lua_script *s, int nkeys,
-                           int argc, const char **argv, const size_t *argvlen)
+ * (sdscatfmt per argument) cost ~10,000 instructions for a buy's 17 arguments. Written into
+ * stack when it fits, else into memory of p or, without p, malloc's (*cmd says which); 0 when
+ * there are too many arguments or no memory. */
+static size_t command(apr_pool_t *p, const seckill_lua_script *s, int nkeys, int argc,
+                      const char **argv, const size_t *argvlen, char *stack, size_t room,
+                      char **cmd)
 {
     const char *av[64];
     size_t al[64], need = 32, o = 0;
-    char nk[16], stack[2048], *cmd = stack;
-    void *reply = NULL;
+    char nk[16];
     int n = argc + 3;
 
     if (n > 64)
-        return NULL;
+        return 0;
     av[0] = "EVALSHA";
     al[0] = 7;
     av[1] = s->sha;
@@ -176,19 +182,40 @@ static redisReply *evalsha(apr_pool_t *p, redisContext *c, const seckill_lua_scr
     }
     for (int i = 0; i < n; i++)
         need += al[i] + 32;
-    if (need > sizeof stack && !(cmd = p ? apr_palloc(p, need) : malloc(need)))
-        return NULL;
-    put_count(cmd, &o, '*', (size_t)n);
+    *cmd = need <= room ? stack : p ? apr_palloc(p, need) : malloc(need);
+    if (!*cmd)
+        return 0;
+    put_count(*cmd, &o, '*', (size_t)n);
     for (int i = 0; i < n; i++) {
-        put_count(cmd, &o, '$', al[i]);
-        memcpy(cmd + o, av[i], al[i]);
+        put_count(*cmd, &o, '$', al[i]);
+        memcpy(*cmd + o, av[i], al[i]);
         o += al[i];
-        cmd[o++] = '\r';
-        cmd[o++] = '\n';
+        (*cmd)[o++] = '\r';
+        (*cmd)[o++] = '\n';
     }
+    return o;
+}
+
+size_t seckill_lua_command(apr_pool_t *p, const seckill_lua_script *s, int nkeys, int argc,
+                           const char **argv, const size_t *argvlen, char **cmd)
+{
+    return command(p, s, nkeys, argc, argv, argvlen, NULL, 0, cmd);
+}
+
+/* EVALSHA: with p, sent and read by send_and_read_in; without, through hiredis (the reply to
+ * be freed). */
+static redisReply *evalsha(apr_pool_t *p, redisContext *c, const seckill_lua_script *s, int nkeys,
+                           int argc, const char **argv, const size_t *argvlen)
+{
+    char stack[2048], *cmd;
+    void *reply = NULL;
+    size_t len = command(p, s, nkeys, argc, argv, argvlen, stack, sizeof stack, &cmd);
+
+    if (!len)
+        return NULL;
     if (p)
-        reply = send_and_read_in(p, c, cmd, o);
-    else if (redisAppendFormattedCommand(c, cmd, o) != REDIS_OK ||
+        reply = send_and_read_in(p, c, cmd, len);
+    else if (redisAppendFormattedCommand(c, cmd, len) != REDIS_OK ||
              redisGetReply(c, &reply) != REDIS_OK)
         reply = NULL;
     if (cmd != stack && !p)

@@ -14,6 +14,7 @@
 #include "listing.h"
 #include "mysql_pool.h"
 #include "order.h"
+#include "redis_batch.h"
 #include "redis_pool.h"
 #include "runtime.h"
 #include "slot.h"
@@ -37,53 +38,95 @@ static void key(char *buf, size_t cap, const char *fmt, long long pid)
     seckill_fmt(buf, cap, fmt, pid);
 }
 
-/* One EVALSHA (argument vector, no format string to parse): the sale and, on success, the
- * order marker that GET /order/{id} reads until the row exists. */
+/* KEYS and ARGV of lua/buy.lua for j: the sale and, on success, the order marker that
+ * GET /order/{id} reads until the row exists. */
+typedef struct {
+    char k_prod[64], k_stock[64], k_buyers[64], k_rate[160], k_orders[64], k_marker[48];
+    char a_qty[8], a_ulim[16], a_rl[16], a_rw[16], a_marker[SECKILL_USER_MAX + 40], a_ttl[16];
+    const char *argv[14];
+} script_args;
+
+static void make_args(request_rec *r, const buy_job *j, script_args *a)
+{
+    const seckill_server_conf *sc = seckill_conf(r->server);
+    const char *argv[14] = {a->k_prod,   a->k_stock, a->k_buyers, a->k_rate, a->k_orders,
+                            a->k_marker, j->user,    a->a_qty,    a->a_ulim, a->a_rl,
+                            a->a_rw,     j->oid,     a->a_marker, a->a_ttl};
+    memcpy(a->argv, argv, sizeof argv);
+    key(a->k_prod, sizeof a->k_prod, SECKILL_KEY_PRODUCT, j->pid);
+    key(a->k_stock, sizeof a->k_stock, SECKILL_KEY_STOCK, j->pid);
+    key(a->k_buyers, sizeof a->k_buyers, SECKILL_KEY_BUYERS, j->pid);
+    key(a->k_orders, sizeof a->k_orders, SECKILL_KEY_ORDERS, j->pid);
+    seckill_fmt(a->k_rate, sizeof a->k_rate, SECKILL_KEY_RATE, j->pid, j->user);
+    seckill_fmt(a->k_marker, sizeof a->k_marker, SECKILL_KEY_ORDER,
+                (unsigned long long)j->order_id);
+    seckill_fmt(a->a_qty, sizeof a->a_qty, "%d", QUANTITY);
+    seckill_fmt(a->a_ulim, sizeof a->a_ulim, "%d", sc->user_limit);
+    seckill_fmt(a->a_rl, sizeof a->a_rl, "%d", sc->rate_limit);
+    seckill_fmt(a->a_rw, sizeof a->a_rw, "%d", sc->rate_window * 1000);
+    seckill_fmt(a->a_marker, sizeof a->a_marker, "%s|%lld|queued", j->user, j->pid);
+    seckill_fmt(a->a_ttl, sizeof a->a_ttl, "%d", MARKER_TTL);
+}
+
+/* The script's answer {code, n, price} into j; FAIL (logged) for an error or another shape. */
+static seckill_conn_result take_reply(request_rec *r, buy_job *j, const redisReply *rep)
+{
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
+        rep->element[0]->type == REDIS_REPLY_INTEGER &&
+        rep->element[1]->type == REDIS_REPLY_INTEGER) {
+        j->code = rep->element[0]->integer;
+        j->n = rep->element[1]->integer;
+        j->price[0] = 0;
+        if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING &&
+            rep->element[2]->len < sizeof j->price)
+            memcpy(j->price, rep->element[2]->str, rep->element[2]->len + 1);
+        return SECKILL_CONN_OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0503: redis: buy script: %s",
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+    return SECKILL_CONN_FAIL;
+}
+
+/* The EVALSHA on a connection of the pool (the way when the child's pipeline could not tell). */
 static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
 {
     redisContext *c = conn;
     buy_job *j = baton;
-    const seckill_server_conf *sc = seckill_conf(r->server);
-    char k_prod[64], k_stock[64], k_buyers[64], k_rate[160], k_orders[64], k_marker[48];
-    char a_qty[8], a_ulim[16], a_rl[16], a_rw[16], a_marker[SECKILL_USER_MAX + 40], a_ttl[16];
-    const char *argv[14] = {k_prod, k_stock, k_buyers, k_rate, k_orders, k_marker, j->user,
-                            a_qty,  a_ulim,  a_rl,     a_rw,   j->oid,   a_marker, a_ttl};
+    script_args a;
     redisReply *rep;
     seckill_conn_result res;
 
-    key(k_prod, sizeof k_prod, SECKILL_KEY_PRODUCT, j->pid);
-    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
-    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
-    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
-    seckill_fmt(k_rate, sizeof k_rate, SECKILL_KEY_RATE, j->pid, j->user);
-    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
-    seckill_fmt(a_qty, sizeof a_qty, "%d", QUANTITY);
-    seckill_fmt(a_ulim, sizeof a_ulim, "%d", sc->user_limit);
-    seckill_fmt(a_rl, sizeof a_rl, "%d", sc->rate_limit);
-    seckill_fmt(a_rw, sizeof a_rw, "%d", sc->rate_window * 1000);
-    seckill_fmt(a_marker, sizeof a_marker, "%s|%lld|queued", j->user, j->pid);
-    seckill_fmt(a_ttl, sizeof a_ttl, "%d", MARKER_TTL);
-
-    rep = seckill_lua_call_in(r->pool, c, &sc->rt->buy, 6, 14, argv, NULL);
+    make_args(r, j, &a);
+    rep = seckill_lua_call_in(r->pool, c, &seckill_conf(r->server)->rt->buy, 6, 14, a.argv, NULL);
     res = seckill_redis_check(c, rep);
-    if (res == SECKILL_CONN_OK) {
-        if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-            rep->element[0]->type == REDIS_REPLY_INTEGER &&
-            rep->element[1]->type == REDIS_REPLY_INTEGER) {
-            j->code = rep->element[0]->integer;
-            j->n = rep->element[1]->integer;
-            j->price[0] = 0;
-            if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING &&
-                rep->element[2]->len < sizeof j->price)
-                memcpy(j->price, rep->element[2]->str, rep->element[2]->len + 1);
-        } else {
-            res = SECKILL_CONN_FAIL;
-        }
-    }
-    if (res == SECKILL_CONN_FAIL)
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0503: redis: buy script: %s",
-                      rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
-    return res;
+    return res == SECKILL_CONN_LOST ? res : take_reply(r, j, rep);
+}
+
+/* The EVALSHA through the child's pipeline (redis_batch.h). LOST when it cannot tell: no
+ * connection, the reply cut off, or a Redis without the script (NOSCRIPT: the pool's way loads
+ * it). A sale is recorded under its order id, so the pool's way may safely repeat it. */
+static seckill_conn_result piped_script(request_rec *r, buy_job *j)
+{
+    seckill_runtime *rt = seckill_conf(r->server)->rt;
+    script_args a;
+    char *cmd;
+    size_t len;
+    redisReply *rep;
+
+    make_args(r, j, &a);
+    if (!(len = seckill_lua_command(r->pool, &rt->buy, 6, 14, a.argv, NULL, &cmd)) ||
+        !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len)))
+        return SECKILL_CONN_LOST;
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
+        return SECKILL_CONN_LOST;
+    return take_reply(r, j, rep);
+}
+
+static seckill_conn_result sell(request_rec *r, buy_job *j)
+{
+    seckill_runtime *rt = seckill_conf(r->server)->rt;
+    seckill_conn_result res = rt->rbatch ? piped_script(r, j) : SECKILL_CONN_LOST;
+    return res == SECKILL_CONN_LOST ? seckill_redis_run(r, run_script, j) : res;
 }
 
 static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)
@@ -247,9 +290,9 @@ void seckill_buy(request_rec *r, const char *user, long long pid, seckill_buy_re
     j.order_id = seckill_snowflake_next(&rt->ids, (uint64_t)apr_time_as_msec(apr_time_now()));
     seckill_fmt(j.oid, sizeof j.oid, "%llu", (unsigned long long)j.order_id);
 
-    res = seckill_redis_run(r, run_script, &j);
+    res = sell(r, &j);
     if (res == SECKILL_CONN_OK && (j.code == 1 || j.code == 7) && recache(r, pid))
-        res = seckill_redis_run(r, run_script, &j);
+        res = sell(r, &j);
     if (res != SECKILL_CONN_OK) {
         out->code = SECKILL_BUY_UNAVAILABLE;
         return;

@@ -22,6 +22,7 @@
 #include "mysql_pool.h"
 #include "redis_pool.h"
 #include "respond.h"
+#include "redis_batch.h"
 #include "runtime.h"
 #include "stats.h"
 #include "templates.h"
@@ -112,6 +113,8 @@ static void seckill_child_init(apr_pool_t *pchild, server_rec *s)
         c->rt->soldout = seckill_soldout_create(pchild);
         c->rt->bloom = seckill_bloom_mirror_create(pchild);
         c->rt->listing = seckill_listing_cache_create(pchild);
+        if (c->redis)
+            c->rt->rbatch = seckill_redis_batch_create(pchild, v, c);
     }
 }
 

@@ -12,31 +12,31 @@ typedef struct {
     struct timeval timeout;
 } redis_params;
 
-static void *redis_open(void *params, char *err, size_t errlen)
+redisContext *seckill_redis_connect(const seckill_endpoint *ep, struct timeval timeout, char *err,
+                                    size_t errlen)
 {
-    redis_params *rp = params;
-    redisContext *c = redisConnectWithTimeout(rp->ep->host, rp->ep->port, rp->timeout);
+    redisContext *c = redisConnectWithTimeout(ep->host, ep->port, timeout);
     redisReply *rep = NULL;
 
     if (!c || c->err) {
-        snprintf(err, errlen, "%s: %s", rp->ep->url, c ? c->errstr : "out of memory");
+        snprintf(err, errlen, "%s: %s", ep->url, c ? c->errstr : "out of memory");
         goto fail;
     }
-    redisSetTimeout(c, rp->timeout);
+    redisSetTimeout(c, timeout);
     redisEnableKeepAlive(c);
-    if (rp->ep->password) {
-        rep = rp->ep->user ? redisCommand(c, "AUTH %s %s", rp->ep->user, rp->ep->password)
-                           : redisCommand(c, "AUTH %s", rp->ep->password);
+    if (ep->password) {
+        rep = ep->user ? redisCommand(c, "AUTH %s %s", ep->user, ep->password)
+                       : redisCommand(c, "AUTH %s", ep->password);
         if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "%s: AUTH failed: %s", rp->ep->url, rep ? rep->str : c->errstr);
+            snprintf(err, errlen, "%s: AUTH failed: %s", ep->url, rep ? rep->str : c->errstr);
             goto fail;
         }
         freeReplyObject(rep);
     }
-    if (*rp->ep->path && strcmp(rp->ep->path, "0") != 0) {
-        rep = redisCommand(c, "SELECT %s", rp->ep->path);
+    if (*ep->path && strcmp(ep->path, "0") != 0) {
+        rep = redisCommand(c, "SELECT %s", ep->path);
         if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "%s: SELECT failed: %s", rp->ep->url, rep ? rep->str : c->errstr);
+            snprintf(err, errlen, "%s: SELECT failed: %s", ep->url, rep ? rep->str : c->errstr);
             goto fail;
         }
         freeReplyObject(rep);
@@ -48,6 +48,12 @@ fail:
     if (c)
         redisFree(c);
     return NULL;
+}
+
+static void *redis_open(void *params, char *err, size_t errlen)
+{
+    redis_params *rp = params;
+    return seckill_redis_connect(rp->ep, rp->timeout, err, errlen);
 }
 
 static void redis_close(void *conn)

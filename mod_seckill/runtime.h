@@ -19,7 +19,7 @@ struct seckill_runtime {
     seckill_lua_script buy;
     seckill_lua_script order_revoke;
     seckill_lua_script order_restore; /* the shopper's cancel: the timeout's own script */
-    seckill_lua_script stock_adjust; /* the admin's stock edits */
+    seckill_lua_script stock_adjust;  /* the admin's stock edits */
     /* per child */
     seckill_conn_pool *redis;
     seckill_conn_pool *mysql;
@@ -27,6 +27,7 @@ struct seckill_runtime {
     seckill_soldout *soldout;
     seckill_bloom_mirror *bloom;
     struct seckill_listing_cache *listing; /* rendered listings (listing_cache.h) */
+    struct seckill_redis_batch *rbatch;    /* the buys' EVALSHA pipeline (redis_batch.h) */
     seckill_snowflake ids;
     int ids_ready; /* 0 not yet, 1 being set up, 2 ready: set once per child, see buy.c */
 };

@@ -1,0 +1,189 @@
+#include "redis_batch.h"
+
+#include "http_log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/uio.h>
+
+#include "lua.h"
+#include "redis_pool.h"
+
+#define BATCH_MAX 64 /* commands a write; more wait for the next one */
+
+/* A request's command, on its thread's stack until posted. */
+typedef struct rjob {
+    struct rjob *next;
+    const char *cmd;
+    size_t len;
+    apr_pool_t *pool;
+    redisReply *reply;
+    sem_t done;
+} rjob;
+
+struct seckill_redis_batch {
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    rjob *head, *tail; /* queued, under lock */
+    int waiting;       /* the thread waits for more: a new command signals */
+    int stopping;
+    pthread_t th;
+    /* the thread's own */
+    redisContext *c;
+    int down; /* a connect failed and none succeeded since: logged once an outage */
+    server_rec *s;
+    const seckill_endpoint *ep;
+    struct timeval tv;
+};
+
+/* Writes the n commands, one writev for all that the socket takes at once. */
+static int send_all(redisContext *c, rjob **jobs, int n)
+{
+    struct iovec iov[BATCH_MAX];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        iov[i].iov_base = (void *)jobs[i]->cmd;
+        iov[i].iov_len = jobs[i]->len;
+    }
+    while (k < n) {
+        ssize_t w = writev(c->fd, iov + k, n - k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return 0;
+        while (k < n && (size_t)w >= iov[k].iov_len) {
+            w -= (ssize_t)iov[k].iov_len;
+            k++;
+        }
+        if (k < n) {
+            iov[k].iov_base = (char *)iov[k].iov_base + w;
+            iov[k].iov_len -= (size_t)w;
+        }
+    }
+    return 1;
+}
+
+static int connect_redis(seckill_redis_batch *b)
+{
+    char err[512];
+    if (b->c)
+        return 1;
+    if ((b->c = seckill_redis_connect(b->ep, b->tv, err, sizeof err))) {
+        if (b->down)
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s,
+                         "SK0221: redis pipeline: connected again");
+        b->down = 0;
+        return 1;
+    }
+    ap_log_error(APLOG_MARK, b->down ? APLOG_DEBUG : APLOG_WARNING, 0, b->s,
+                 "SK0220: redis pipeline: cannot connect: %s (buys use the pool)", err);
+    b->down = 1;
+    return 0;
+}
+
+/* Takes what is queued (at most BATCH_MAX) into jobs; 0 when stopping with nothing queued. */
+static int take(seckill_redis_batch *b, rjob **jobs)
+{
+    int n = 0;
+    pthread_mutex_lock(&b->lock);
+    while (!b->head && !b->stopping) {
+        b->waiting = 1;
+        pthread_cond_wait(&b->more, &b->lock);
+    }
+    b->waiting = 0;
+    while (b->head && n < BATCH_MAX) {
+        jobs[n++] = b->head;
+        b->head = b->head->next;
+    }
+    if (!b->head)
+        b->tail = NULL;
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
+
+static void *pipeline_thread(void *data)
+{
+    seckill_redis_batch *b = data;
+    rjob *jobs[BATCH_MAX];
+    int n, i;
+
+    while ((n = take(b, jobs)) > 0) {
+        i = 0;
+        if (connect_redis(b) && send_all(b->c, jobs, n)) {
+            for (; i < n; i++) {
+                if (!(jobs[i]->reply = seckill_lua_read_in(jobs[i]->pool, b->c)))
+                    break;
+                sem_post(&jobs[i]->done);
+            }
+        }
+        if (i < n) { /* the rest cannot tell: the connection goes, they take the pool's way */
+            if (b->c) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s,
+                             "SK0222: redis pipeline: connection lost: %s",
+                             b->c->err ? b->c->errstr : strerror(errno));
+                redisFree(b->c);
+                b->c = NULL;
+            }
+            for (; i < n; i++) {
+                jobs[i]->reply = NULL;
+                sem_post(&jobs[i]->done);
+            }
+        }
+    }
+    return NULL;
+}
+
+static apr_status_t stop(void *data)
+{
+    seckill_redis_batch *b = data;
+    pthread_mutex_lock(&b->lock);
+    b->stopping = 1;
+    pthread_cond_signal(&b->more);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->th, NULL);
+    if (b->c)
+        redisFree(b->c);
+    return APR_SUCCESS;
+}
+
+seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *s,
+                                                const seckill_server_conf *c)
+{
+    seckill_redis_batch *b = apr_pcalloc(pchild, sizeof *b);
+    b->s = s;
+    b->ep = c->redis;
+    b->tv.tv_sec = c->redis_timeout_ms / 1000;
+    b->tv.tv_usec = (c->redis_timeout_ms % 1000) * 1000;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->more, NULL);
+    if (pthread_create(&b->th, NULL, pipeline_thread, b) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "SK0223: redis pipeline: cannot start its thread; buys use the pool");
+        return NULL;
+    }
+    apr_pool_cleanup_register(pchild, b, stop, apr_pool_cleanup_null);
+    return b;
+}
+
+redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
+                                     size_t len)
+{
+    rjob j = {NULL, cmd, len, r->pool, NULL, {{0}}};
+    sem_init(&j.done, 0, 0);
+    pthread_mutex_lock(&b->lock);
+    if (b->tail)
+        b->tail->next = &j;
+    else
+        b->head = &j;
+    b->tail = &j;
+    if (b->waiting)
+        pthread_cond_signal(&b->more);
+    pthread_mutex_unlock(&b->lock);
+    /* no deadline of its own: the thread's connection has SeckillRedisTimeout on every read,
+     * write and connect, so an answer comes within those */
+    while (sem_wait(&j.done) != 0 && errno == EINTR)
+        ;
+    sem_destroy(&j.done);
+    return j.reply;
+}

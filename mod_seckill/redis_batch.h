@@ -1,0 +1,24 @@
+/* The buys' EVALSHAs, pipelined: each httpd child runs one thread with one Redis connection
+ * of its own that sends all the commands queued meanwhile in one write and reads their
+ * replies in order, each into its request's pool. Redis then reads and answers once for many
+ * buys instead of once a buy (bench/README.md). */
+#ifndef SECKILL_REDIS_BATCH_H
+#define SECKILL_REDIS_BATCH_H
+
+#include "httpd.h"
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+
+typedef struct seckill_redis_batch seckill_redis_batch;
+
+/* In child_init; NULL (logged) when the thread cannot start: buys then use the pool. */
+seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *s,
+                                                const seckill_server_conf *c);
+
+/* Sends cmd (RESP, one command) and waits for its reply, made in r->pool. NULL when there was
+ * no connection or it broke before the reply came (the command may have run). */
+redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
+                                     size_t len);
+
+#endif

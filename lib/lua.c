@@ -1,11 +1,11 @@
 #include "lua.h"
 
+#include "redis_conn.h"
+
 #include <apr_file_io.h>
 #include <apr_strings.h>
-#include <errno.h>
 #include <openssl/sha.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,99 +60,11 @@ static void put_count(char *out, size_t *o, char prefix, size_t n)
     out[(*o)++] = '\n';
 }
 
-/* ---- replies made in a pool ----------------------------------------------------------------
- * hiredis 0.14 has no allocator hooks, but its reader takes functions that make the reply
- * objects; these make them in the pool the reader's privdata names, and free nothing. */
-
-static redisReply *pool_object(const redisReadTask *t, int type)
-{
-    redisReply *r = apr_pcalloc(t->privdata, sizeof *r);
-    r->type = type;
-    if (t->parent) {
-        redisReply *parent = t->parent->obj;
-        parent->element[t->idx] = r;
-    }
-    return r;
-}
-
-static void *pool_string(const redisReadTask *t, char *str, size_t len)
-{
-    redisReply *r = pool_object(t, t->type);
-    r->str = apr_pstrmemdup(t->privdata, str, len);
-    r->len = len;
-    return r;
-}
-
-static void *pool_array(const redisReadTask *t, int elements)
-{
-    redisReply *r = pool_object(t, REDIS_REPLY_ARRAY);
-    r->elements = elements > 0 ? (size_t)elements : 0;
-    if (elements > 0)
-        r->element = apr_pcalloc(t->privdata, sizeof *r->element * (size_t)elements);
-    return r;
-}
-
-static void *pool_integer(const redisReadTask *t, long long value)
-{
-    redisReply *r = pool_object(t, REDIS_REPLY_INTEGER);
-    r->integer = value;
-    return r;
-}
-
-static void *pool_nil(const redisReadTask *t)
-{
-    return pool_object(t, REDIS_REPLY_NIL);
-}
-
-static void pool_free(void *reply)
-{
-    (void)reply; /* the pool's */
-}
-
-static redisReplyObjectFunctions pool_functions = {pool_string, pool_array, pool_integer, pool_nil,
-                                                   pool_free};
-
-static void io_error(redisContext *c, const char *what, int err)
-{
-    c->err = REDIS_ERR_IO;
-    snprintf(c->errstr, sizeof c->errstr, "%s: %s", what,
-             err == EAGAIN || err == EWOULDBLOCK ? "timed out" : strerror(err));
-}
-
-void *seckill_lua_read_in(apr_pool_t *p, redisContext *c)
-{
-    redisReplyObjectFunctions *fn = c->reader->fn;
-    void *privdata = c->reader->privdata, *reply = NULL;
-
-    c->reader->fn = &pool_functions;
-    c->reader->privdata = p;
-    if (redisGetReply(c, &reply) != REDIS_OK)
-        reply = NULL;
-    /* a reply cut off stays in the reader: it is the pool's, never to be freed by hiredis */
-    if (!reply)
-        c->reader->reply = NULL;
-    c->reader->fn = fn;
-    c->reader->privdata = privdata;
-    return reply;
-}
-
-/* Sends cmd and reads its reply into p. hiredis's output buffer is empty between commands of a
- * blocking context, so the bytes go out in order. */
+/* Sends cmd and reads its reply into p (lib/redis_conn.h). */
 static void *send_and_read_in(apr_pool_t *p, redisContext *c, const char *cmd, size_t len)
 {
-    if (c->err)
-        return NULL;
-    for (size_t o = 0; o < len;) {
-        ssize_t n = send(c->fd, cmd + o, len - o, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            io_error(c, "send", n < 0 ? errno : EPIPE);
-            return NULL;
-        }
-        o += (size_t)n;
-    }
-    return seckill_lua_read_in(p, c);
+    struct iovec iov = {(void *)cmd, len};
+    return c->err || !seckill_redis_send(c, &iov, 1) ? NULL : seckill_redis_read_in(p, c);
 }
 
 /* The command in Redis's protocol (RESP), made here: hiredis's own argument-vector formatting

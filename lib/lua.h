@@ -35,8 +35,4 @@ redisReply *seckill_lua_call_in(apr_pool_t *p, redisContext *c, const seckill_lu
 size_t seckill_lua_command(apr_pool_t *p, const seckill_lua_script *s, int nkeys, int argc,
                            const char **argv, const size_t *argvlen, char **cmd);
 
-/* Reads the next reply on c into pool p (nothing to free); NULL on a connection error (c->err
- * set). */
-void *seckill_lua_read_in(apr_pool_t *p, redisContext *c);
-
 #endif

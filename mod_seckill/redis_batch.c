@@ -5,10 +5,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <sys/uio.h>
 
-#include "lua.h"
-#include "redis_pool.h"
+#include "redis_conn.h"
 
 #define BATCH_MAX 64 /* commands a write; more wait for the next one */
 
@@ -41,27 +39,11 @@ struct seckill_redis_batch {
 static int send_all(redisContext *c, rjob **jobs, int n)
 {
     struct iovec iov[BATCH_MAX];
-    int k = 0;
     for (int i = 0; i < n; i++) {
         iov[i].iov_base = (void *)jobs[i]->cmd;
         iov[i].iov_len = jobs[i]->len;
     }
-    while (k < n) {
-        ssize_t w = writev(c->fd, iov + k, n - k);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return 0;
-        while (k < n && (size_t)w >= iov[k].iov_len) {
-            w -= (ssize_t)iov[k].iov_len;
-            k++;
-        }
-        if (k < n) {
-            iov[k].iov_base = (char *)iov[k].iov_base + w;
-            iov[k].iov_len -= (size_t)w;
-        }
-    }
-    return 1;
+    return seckill_redis_send(c, iov, n);
 }
 
 static int connect_redis(seckill_redis_batch *b)
@@ -69,7 +51,7 @@ static int connect_redis(seckill_redis_batch *b)
     char err[512];
     if (b->c)
         return 1;
-    if ((b->c = seckill_redis_connect(b->ep, b->tv, err, sizeof err))) {
+    if ((b->c = seckill_redis_connect(b->ep, b->tv, b->tv, err, sizeof err))) {
         if (b->down)
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s,
                          "SK0221: redis pipeline: connected again");
@@ -77,7 +59,8 @@ static int connect_redis(seckill_redis_batch *b)
         return 1;
     }
     ap_log_error(APLOG_MARK, b->down ? APLOG_DEBUG : APLOG_WARNING, 0, b->s,
-                 "SK0220: redis pipeline: cannot connect: %s (buys use the pool)", err);
+                 "SK0220: redis pipeline: cannot connect to %s: %s (buys use the pool)", b->ep->url,
+                 err);
     b->down = 1;
     return 0;
 }
@@ -112,7 +95,7 @@ static void *pipeline_thread(void *data)
         i = 0;
         if (connect_redis(b) && send_all(b->c, jobs, n)) {
             for (; i < n; i++) {
-                if (!(jobs[i]->reply = seckill_lua_read_in(jobs[i]->pool, b->c)))
+                if (!(jobs[i]->reply = seckill_redis_read_in(jobs[i]->pool, b->c)))
                     break;
                 sem_post(&jobs[i]->done);
             }
@@ -120,8 +103,7 @@ static void *pipeline_thread(void *data)
         if (i < n) { /* the rest cannot tell: the connection goes, they take the pool's way */
             if (b->c) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s,
-                             "SK0222: redis pipeline: connection lost: %s",
-                             b->c->err ? b->c->errstr : strerror(errno));
+                             "SK0222: redis pipeline: connection lost: %s", b->c->errstr);
                 redisFree(b->c);
                 b->c = NULL;
             }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "redis_conn.h"
 #include "runtime.h"
 
 typedef struct {
@@ -12,48 +13,14 @@ typedef struct {
     struct timeval timeout;
 } redis_params;
 
-redisContext *seckill_redis_connect(const seckill_endpoint *ep, struct timeval timeout, char *err,
-                                    size_t errlen)
-{
-    redisContext *c = redisConnectWithTimeout(ep->host, ep->port, timeout);
-    redisReply *rep = NULL;
-
-    if (!c || c->err) {
-        snprintf(err, errlen, "%s: %s", ep->url, c ? c->errstr : "out of memory");
-        goto fail;
-    }
-    redisSetTimeout(c, timeout);
-    redisEnableKeepAlive(c);
-    if (ep->password) {
-        rep = ep->user ? redisCommand(c, "AUTH %s %s", ep->user, ep->password)
-                       : redisCommand(c, "AUTH %s", ep->password);
-        if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "%s: AUTH failed: %s", ep->url, rep ? rep->str : c->errstr);
-            goto fail;
-        }
-        freeReplyObject(rep);
-    }
-    if (*ep->path && strcmp(ep->path, "0") != 0) {
-        rep = redisCommand(c, "SELECT %s", ep->path);
-        if (!rep || rep->type == REDIS_REPLY_ERROR) {
-            snprintf(err, errlen, "%s: SELECT failed: %s", ep->url, rep ? rep->str : c->errstr);
-            goto fail;
-        }
-        freeReplyObject(rep);
-    }
-    return c;
-fail:
-    if (rep)
-        freeReplyObject(rep);
-    if (c)
-        redisFree(c);
-    return NULL;
-}
-
 static void *redis_open(void *params, char *err, size_t errlen)
 {
     redis_params *rp = params;
-    return seckill_redis_connect(rp->ep, rp->timeout, err, errlen);
+    char why[256];
+    redisContext *c = seckill_redis_connect(rp->ep, rp->timeout, rp->timeout, why, sizeof why);
+    if (!c)
+        snprintf(err, errlen, "%s: %s", rp->ep->url, why);
+    return c;
 }
 
 static void redis_close(void *conn)

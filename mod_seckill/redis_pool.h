@@ -9,10 +9,6 @@
 #include "config.h"
 #include "conn_pool.h"
 
-/* A connection to ep with timeout on connect, reads and writes, AUTH and SELECT done; NULL
- * with err set when it fails. */
-redisContext *seckill_redis_connect(const seckill_endpoint *ep, struct timeval timeout, char *err,
-                                    size_t errlen);
 seckill_conn_pool *seckill_redis_pool_create(apr_pool_t *pchild, server_rec *s,
                                              const seckill_server_conf *c);
 /* LOST when the reply is missing because the connection failed, else FAIL for an error

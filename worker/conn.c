@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "redis_conn.h"
 
 #define BACKOFF_MAX_S 10
 
@@ -68,48 +69,10 @@ static void came_up(seckill_worker_backoff *b, const server_ids *s, const char *
     b->delay_s = 1;
 }
 
-static int setup_cmd(redisContext *c, redisReply *r, char *err, size_t n)
-{
-    int ok = r && r->type != REDIS_REPLY_ERROR;
-    if (!ok)
-        snprintf(err, n, "%s", r ? r->str : c->errstr);
-    if (r)
-        freeReplyObject(r);
-    return ok ? 0 : -1;
-}
-
-static int redis_setup(redisContext *c, const seckill_endpoint *ep, char *err, size_t n)
-{
-    if (ep->password && ep->user && *ep->user &&
-        setup_cmd(c, redisCommand(c, "AUTH %s %s", ep->user, ep->password), err, n) != 0)
-        return -1;
-    if (ep->password && !(ep->user && *ep->user) &&
-        setup_cmd(c, redisCommand(c, "AUTH %s", ep->password), err, n) != 0)
-        return -1;
-    if (*ep->path && setup_cmd(c, redisCommand(c, "SELECT %s", ep->path), err, n) != 0)
-        return -1;
-    return 0;
-}
-
 static redisContext *redis_open(const seckill_endpoint *ep, char *err, size_t n)
 {
     struct timeval cto = {CONNECT_TIMEOUT_S, 0}, rto = {IO_TIMEOUT_S, 0};
-    redisContext *c = redisConnectWithTimeout(ep->host, ep->port, cto);
-
-    if (!c || c->err) {
-        snprintf(err, n, "%s", c ? c->errstr : "out of memory");
-        if (c)
-            redisFree(c);
-        return NULL;
-    }
-    if (redisSetTimeout(c, rto) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK ||
-        redis_setup(c, ep, err, n) != 0) {
-        if (!*err)
-            snprintf(err, n, "%s", c->errstr);
-        redisFree(c);
-        return NULL;
-    }
-    return c;
+    return seckill_redis_connect(ep, cto, rto, err, n);
 }
 
 redisContext *seckill_worker_redis(seckill_worker_conn *c)

@@ -3,7 +3,9 @@
 # newlines), so RabbitMQ stores and confirms one message for many buys. wrk (bench/wrk.lua)
 # makes concurrent buys of distinct shoppers while the worker is stopped, so the orders wait
 # in seckill.order.create: fewer messages than ok answers. Then the worker runs: every ok
-# answer's order id is exactly one row, and Redis stock = MySQL stock.
+# answer's order id is exactly one row, and Redis stock = MySQL stock. The same buys go
+# through each child's Redis pipeline (mod_seckill/redis_batch.c): Redis reads their
+# EVALSHAs several at a time, fewer reads than scripts.
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -33,12 +35,25 @@ my $base = 'http://' . do {
     local $Apache::TestRequest::Module = 'default';
     Apache::TestRequest::hostport(Apache::Test::config());
 };
+# Redis's count of client reads and of EVALSHAs (the worker is stopped: only the buys make them)
+my $redis_counts = sub {
+    my $stats = join("\n", redis('INFO', 'all'));
+    my ($reads) = $stats =~ /^total_reads_processed:(\d+)/m;
+    my ($evalsha) = $stats =~ /^cmdstat_evalsha:calls=(\d+)/m;
+    return ($reads // 0, $evalsha // 0);
+};
+my ($reads0, $scripts0) = $redis_counts->();
 my $out = `BENCH_ORDER_IDS='$dir/oids' wrk -t2 -c24 -d2s -s '$top/bench/wrk.lua' '$base/' -- buy '$dir/ids' $in pairs 2 2>&1`;
 my %answers = $out =~ /^ANSWER (\d+ \S+) (\d+)$/mg;
 note($out =~ /^(Requests\/sec:.*)$/m ? $1 : $out);
 my $ok = $answers{'200 ok'} // 0;
 is_deeply([grep { $_ ne '200 ok' } keys %answers], [], 'every answer ok') or diag explain \%answers;
 cmp_ok($ok, '>', 100, "$ok buys sold");
+my ($reads1, $scripts1) = $redis_counts->();
+my ($reads, $scripts) = ($reads1 - $reads0, $scripts1 - $scripts0);
+note("Redis: $scripts EVALSHAs in $reads reads");
+cmp_ok($scripts, '>=', $ok, 'an EVALSHA for every buy');
+cmp_ok($reads, '<', $scripts * 0.8, "pipelined: Redis read them $reads times for $scripts");
 my $messages = queue_depth('seckill.order.create');
 note("$ok orders in $messages messages");
 cmp_ok($messages, '>=', 1, 'the orders are queued');

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int setup_cmd(redisContext *c, redisReply *r, char *err, size_t n)
 {
@@ -49,7 +50,9 @@ int seckill_redis_send(redisContext *c, struct iovec *iov, int n)
 {
     int k = 0;
     while (k < n) {
-        ssize_t w = writev(c->fd, iov + k, n - k);
+        /* sendmsg, not writev: MSG_NOSIGNAL, so a closed peer is an error, never a SIGPIPE */
+        struct msghdr m = {.msg_iov = iov + k, .msg_iovlen = (size_t)(n - k)};
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {

@@ -103,9 +103,10 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
 }
 
 /* The EVALSHA through the child's pipeline (redis_batch.h). LOST when it cannot tell: no
- * connection, the reply cut off, or a Redis without the script (NOSCRIPT: the pool's way loads
- * it). A sale is recorded under its order id, so the pool's way may safely repeat it. */
-static seckill_conn_result piped_script(request_rec *r, buy_job *j)
+ * connection, the reply cut off (*unknown: it may have sold), or a Redis without the script
+ * (NOSCRIPT: the pool's way loads it). A sale is recorded under its order id, so the pool's way
+ * may safely repeat it. */
+static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown)
 {
     seckill_runtime *rt = seckill_conf(r->server)->rt;
     script_args a;
@@ -115,18 +116,34 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j)
 
     make_args(r, j, &a);
     if (!(len = seckill_lua_command(r->pool, &rt->buy, 6, 14, a.argv, NULL, &cmd)) ||
-        !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len)))
+        !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len, unknown)))
         return SECKILL_CONN_LOST;
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
         return SECKILL_CONN_LOST;
     return take_reply(r, j, rep);
 }
 
+/* A buy whose script may have run (its reply lost with the connection) is asked again until
+ * Redis answers, for up to twice SeckillRedisTimeout: a Redis restarting (SHUTDOWN keeps what
+ * it ran) then answers `ok` for a sale it made instead of a 503 that would hold its unit. */
+#define UNKNOWN_RETRY_MS 100
+
 static seckill_conn_result sell(request_rec *r, buy_job *j)
 {
-    seckill_runtime *rt = seckill_conf(r->server)->rt;
-    seckill_conn_result res = rt->rbatch ? piped_script(r, j) : SECKILL_CONN_LOST;
-    return res == SECKILL_CONN_LOST ? seckill_redis_run(r, run_script, j) : res;
+    const seckill_server_conf *sc = seckill_conf(r->server);
+    int unknown = 0;
+    seckill_conn_result res = sc->rt->rbatch ? piped_script(r, j, &unknown) : SECKILL_CONN_LOST;
+    apr_time_t until = apr_time_now() + apr_time_from_msec(2 * sc->redis_timeout_ms);
+
+    if (res != SECKILL_CONN_LOST)
+        return res;
+    for (;;) {
+        res = seckill_redis_run(r, run_script, j);
+        if ((res != SECKILL_CONN_LOST && res != SECKILL_CONN_UNAVAILABLE) || !unknown ||
+            apr_time_now() >= until)
+            return res;
+        apr_sleep(apr_time_from_msec(UNKNOWN_RETRY_MS));
+    }
 }
 
 static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)

@@ -17,6 +17,7 @@ typedef struct rjob {
     size_t len;
     apr_pool_t *pool;
     redisReply *reply;
+    int sent; /* its bytes went out (all or some): without a reply, its outcome is unknown */
     sem_t done;
 } rjob;
 
@@ -93,7 +94,11 @@ static void *pipeline_thread(void *data)
 
     while ((n = take(b, jobs)) > 0) {
         i = 0;
-        if (connect_redis(b) && send_all(b->c, jobs, n)) {
+        if (connect_redis(b)) {
+            for (int k = 0; k < n; k++)
+                jobs[k]->sent = 1;
+        }
+        if (b->c && send_all(b->c, jobs, n)) {
             for (; i < n; i++) {
                 if (!(jobs[i]->reply = seckill_redis_read_in(jobs[i]->pool, b->c)))
                     break;
@@ -149,9 +154,9 @@ seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *
 }
 
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len)
+                                     size_t len, int *sent)
 {
-    rjob j = {NULL, cmd, len, r->pool, NULL, {{0}}};
+    rjob j = {NULL, cmd, len, r->pool, NULL, 0, {{0}}};
     sem_init(&j.done, 0, 0);
     pthread_mutex_lock(&b->lock);
     if (b->tail)
@@ -167,5 +172,6 @@ redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, con
     while (sem_wait(&j.done) != 0 && errno == EINTR)
         ;
     sem_destroy(&j.done);
+    *sent = j.sent;
     return j.reply;
 }

@@ -17,8 +17,9 @@ seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *
                                                 const seckill_server_conf *c);
 
 /* Sends cmd (RESP, one command) and waits for its reply, made in r->pool. NULL when there was
- * no connection or it broke before the reply came (the command may have run). */
+ * no connection (*sent 0) or it broke before the reply came (*sent 1: the command may have
+ * run). */
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len);
+                                     size_t len, int *sent);
 
 #endif

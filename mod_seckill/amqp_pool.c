@@ -26,23 +26,13 @@
 #define SENDING_MAX 2 /* messages unconfirmed; measured 1, 2, 4, 256: 2 and 1 best */
 #define RK_MAX 64
 
-typedef enum { JOB_QUEUED, JOB_SENT, JOB_DONE } job_state;
-
-/* One request's message. It lives on the requesting thread's stack: the publisher reaches it
- * only under the lock, and a requester that gives up unhooks it first (see give_up). Its answer
- * comes by its own semaphore, not a condition on the publisher's lock: a requester woken does
- * not queue for that lock behind the publisher and the others of its message. */
-typedef struct job {
-    struct job *next;       /* JOB_QUEUED: the publisher's queue */
-    struct job *batch_next; /* JOB_SENT: the other orders of its message */
-    const char *routing_key;
-    const char *body;
-    size_t len;
-    job_state state;
-    seckill_conn_result result;
-    int slot;   /* JOB_SENT: its place in the ring */
-    sem_t done; /* posted once state is JOB_DONE (under the lock), unless the requester gave up */
-} job;
+/* A request's message (seckill_amqp_job, amqp_pool.h). It lives with its requester: the
+ * publisher reaches it only under the lock, and a requester that gives up unhooks it first (see
+ * give_up). Its answer comes by the requester's semaphore, not a condition on the publisher's
+ * lock: a requester woken does not queue for that lock behind the publisher and the others of
+ * its message. */
+enum { JOB_NEW, JOB_QUEUED, JOB_SENT, JOB_DONE };
+typedef seckill_amqp_job job;
 
 /* A message sent and not settled yet; the publisher's own copy, so a requester gone does not
  * pull the body from under a send. */
@@ -58,7 +48,7 @@ typedef struct {
     size_t len, cap;
 } slot;
 
-typedef struct {
+struct seckill_amqp_publisher {
     server_rec *s;
     const seckill_endpoint *ep;
     int timeout_ms;
@@ -82,7 +72,8 @@ typedef struct {
     int down;           /* a connect failed and none succeeded since: logged once an outage */
     unsigned long sent, orders, confirms, wakes; /* for the log line at the child's exit */
     seckill_pool_stats *stats; /* the status page's "amqp" numbers of this child */
-} publisher;
+};
+typedef struct seckill_amqp_publisher publisher;
 
 struct seckill_amqp_pool {
     publisher *pub;
@@ -131,7 +122,7 @@ static void deliver(publisher *p)
             nx = j->batch_next;
             j->result = sl->result;
             j->state = JOB_DONE;
-            sem_post(&j->done);
+            sem_post(j->done);
         }
         sl->jobs = NULL;
         sl->tag = 0;
@@ -258,7 +249,7 @@ static void answer(job *j, seckill_conn_result result)
 {
     j->result = result;
     j->state = JOB_DONE;
-    sem_post(&j->done);
+    sem_post(j->done);
 }
 
 /* Fills the free slot sl with the queued jobs that fit one message (under the lock): the head,
@@ -447,87 +438,114 @@ static void give_up(publisher *p, job *j)
     j->state = JOB_DONE;
 }
 
-/* Waits for j's answer until the deadline; past it, gives up unless the answer came meanwhile
- * (then its post is on the way, and j may not go before it). */
-static void wait_answer(publisher *p, request_rec *r, job *j, const struct timespec *deadline)
+/* Queues j on p and wakes p if it sleeps; 0 (j answered UNAVAILABLE) when p is stopping. */
+static int enqueue(publisher *p, request_rec *r, job *j)
 {
-    int done;
-    while (sem_clockwait(&j->done, CLOCK_MONOTONIC, deadline) != 0) {
-        if (errno == EINTR)
-            continue;
-        pthread_mutex_lock(&p->lock);
-        done = j->state == JOB_DONE;
-        if (!done)
-            give_up(p, j);
-        pthread_mutex_unlock(&p->lock);
-        if (!done) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "SK0216: amqp: the publisher did not answer in time");
-            return;
-        }
-        while (sem_wait(&j->done) != 0 && errno == EINTR)
-            ;
-        return;
-    }
-}
-
-static seckill_conn_result publish(publisher *p, request_rec *r, const char *routing_key,
-                                   const char *body, size_t len)
-{
-    job j = {.routing_key = routing_key,
-             .body = body,
-             .len = len,
-             .state = JOB_QUEUED,
-             .result = SECKILL_CONN_UNAVAILABLE,
-             .slot = -1};
-    struct timespec deadline;
     uint64_t one = 1;
-
-    if (strlen(routing_key) >= RK_MAX)
-        return SECKILL_CONN_FAIL;
-    now_mono(&deadline);
-    add_ms(&deadline, 2LL * p->timeout_ms + 1000);
-    sem_init(&j.done, 0, 0);
+    now_mono(&j->deadline);
+    add_ms(&j->deadline, 2LL * p->timeout_ms + 1000);
     pthread_mutex_lock(&p->lock);
     if (p->stopping) {
-        j.state = JOB_DONE;
+        j->state = JOB_DONE;
         pthread_mutex_unlock(&p->lock);
-    } else {
-        if (p->tail)
-            p->tail->next = &j;
-        else
-            p->head = &j;
-        p->tail = &j;
-        if (p->sleeping && !p->full) {
-            p->sleeping = 0;
-            if (write(p->wake, &one, sizeof one) < 0)
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "SK0215: amqp: publisher wake-up");
-        }
-        pthread_mutex_unlock(&p->lock);
-        wait_answer(p, r, &j, &deadline);
+        return 0;
     }
-    sem_destroy(&j.done);
-    return j.result;
+    j->state = JOB_QUEUED;
+    j->next = NULL;
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    if (p->sleeping && !p->full) {
+        p->sleeping = 0;
+        if (write(p->wake, &one, sizeof one) < 0)
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, errno, r, "SK0215: amqp: publisher wake-up");
+    }
+    pthread_mutex_unlock(&p->lock);
+    return 1;
+}
+
+int seckill_amqp_publish_start(request_rec *r, seckill_amqp_job *j, const char *routing_key,
+                               const char *body, size_t len, sem_t *done)
+{
+    seckill_amqp_pool *ap = seckill_conf(r->server)->rt->amqp;
+    publisher *p;
+    unsigned i;
+
+    j->result = SECKILL_CONN_UNAVAILABLE;
+    j->slot = -1;
+    if (!ap || strlen(routing_key) >= RK_MAX) {
+        j->state = JOB_DONE;
+        return 0;
+    }
+    i = ap->n > 1 ? __atomic_fetch_add(&ap->turn, 1, __ATOMIC_RELAXED) % (unsigned)ap->n : 0;
+    p = &ap->pub[i];
+    /* the publisher thread has no request to find this child's status slot: lend it one */
+    if (!__atomic_load_n(&p->stats, __ATOMIC_RELAXED))
+        __atomic_store_n(&p->stats, seckill_stats_pool(r, "amqp"), __ATOMIC_RELAXED);
+    j->routing_key = routing_key;
+    j->body = body;
+    j->len = len;
+    j->done = done;
+    /* before it is queued: publish_late on the requester's thread looks for it there */
+    __atomic_store_n(&j->pub, p, __ATOMIC_RELEASE);
+    return enqueue(p, r, j);
+}
+
+int seckill_amqp_publish_late(seckill_amqp_job *j, struct timespec *when)
+{
+    publisher *p = __atomic_load_n(&j->pub, __ATOMIC_ACQUIRE);
+    struct timespec now;
+    int gone = 0;
+
+    now_mono(&now);
+    if (!p) { /* not handed to a publisher yet: look again in a second */
+        *when = now;
+        add_ms(when, 1000);
+        return 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    if (j->state == JOB_NEW) {
+        *when = now;
+        add_ms(when, 1000);
+    } else if (j->state != JOB_DONE && ms_between(&j->deadline, &now) >= 0) {
+        give_up(p, j);
+        gone = 1;
+    } else {
+        *when = j->state == JOB_DONE ? now : j->deadline;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (gone)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, p->s,
+                     "SK0216: amqp: the publisher did not answer in time");
+    return gone;
+}
+
+seckill_conn_result seckill_amqp_publish_result(request_rec *r, const seckill_amqp_job *j)
+{
+    if (j->result != SECKILL_CONN_OK)
+        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
+    return j->result;
 }
 
 seckill_conn_result seckill_amqp_publish_confirmed(request_rec *r, const char *routing_key,
                                                    const char *body, size_t len)
 {
-    seckill_amqp_pool *ap = seckill_conf(r->server)->rt->amqp;
-    seckill_conn_result res;
-    unsigned i;
-    if (!ap) {
-        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
-        return SECKILL_CONN_UNAVAILABLE;
+    seckill_amqp_job j;
+    struct timespec when;
+    sem_t done;
+
+    memset(&j, 0, sizeof j);
+    sem_init(&done, 0, 0);
+    if (seckill_amqp_publish_start(r, &j, routing_key, body, len, &done)) {
+        when = j.deadline;
+        while (sem_clockwait(&done, CLOCK_MONOTONIC, &when) != 0)
+            if (errno != EINTR && seckill_amqp_publish_late(&j, &when))
+                break;
     }
-    i = ap->n > 1 ? __atomic_fetch_add(&ap->turn, 1, __ATOMIC_RELAXED) % (unsigned)ap->n : 0;
-    /* the publisher thread has no request to find this child's status slot: lend it one */
-    if (!__atomic_load_n(&ap->pub[i].stats, __ATOMIC_RELAXED))
-        __atomic_store_n(&ap->pub[i].stats, seckill_stats_pool(r, "amqp"), __ATOMIC_RELAXED);
-    res = publish(&ap->pub[i], r, routing_key, body, len);
-    if (res != SECKILL_CONN_OK)
-        seckill_stats_add(r, SECKILL_STAT_PUBLISH_UNCONFIRMED);
-    return res;
+    sem_destroy(&done);
+    return seckill_amqp_publish_result(r, &j);
 }
 
 /* The status page's queue depths: one short connection per look (the publishers' connections

@@ -24,12 +24,16 @@
 #define MARKER_TTL 86400
 
 typedef struct {
+    request_rec *r;
     long long pid;
     const char *user;
     uint64_t order_id;
     char oid[24];
     long long code, n;
     char price[16];
+    int passed; /* the pipeline handed its order to a publisher (pub) */
+    seckill_amqp_job pub;
+    char body[512]; /* its order message */
 } buy_job;
 
 /* seckill_fmt, not snprintf: ten keys and numbers a buy (lib/fmt.h) */
@@ -68,20 +72,27 @@ static void make_args(request_rec *r, const buy_job *j, script_args *a)
     seckill_fmt(a->a_ttl, sizeof a->a_ttl, "%d", MARKER_TTL);
 }
 
-/* The script's answer {code, n, price} into j; FAIL (logged) for an error or another shape. */
+/* The script's answer {code, n, price} into j; 0 for an error or another shape. */
+static int parse_reply(buy_job *j, const redisReply *rep)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[1]->type != REDIS_REPLY_INTEGER)
+        return 0;
+    j->code = rep->element[0]->integer;
+    j->n = rep->element[1]->integer;
+    j->price[0] = 0;
+    if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING &&
+        rep->element[2]->len < sizeof j->price)
+        memcpy(j->price, rep->element[2]->str, rep->element[2]->len + 1);
+    return 1;
+}
+
+/* parse_reply, and FAIL (logged) for an error or another shape. */
 static seckill_conn_result take_reply(request_rec *r, buy_job *j, const redisReply *rep)
 {
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-        rep->element[0]->type == REDIS_REPLY_INTEGER &&
-        rep->element[1]->type == REDIS_REPLY_INTEGER) {
-        j->code = rep->element[0]->integer;
-        j->n = rep->element[1]->integer;
-        j->price[0] = 0;
-        if (rep->elements >= 3 && rep->element[2]->type == REDIS_REPLY_STRING &&
-            rep->element[2]->len < sizeof j->price)
-            memcpy(j->price, rep->element[2]->str, rep->element[2]->len + 1);
+    if (parse_reply(j, rep))
         return SECKILL_CONN_OK;
-    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "SK0503: redis: buy script: %s",
                   rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
     return SECKILL_CONN_FAIL;
@@ -102,6 +113,48 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
     return res == SECKILL_CONN_LOST ? res : take_reply(r, j, rep);
 }
 
+/* j's signed order message (lib/order.h) into j->body: its length, or <= 0 when it does not fit. */
+static int order_body(buy_job *j)
+{
+    const seckill_server_conf *sc = seckill_conf(j->r->server);
+    seckill_order_msg m;
+
+    memset(&m, 0, sizeof m);
+    m.order_id = j->order_id;
+    apr_cpystrn(m.user_id, j->user, sizeof m.user_id);
+    m.product_id = j->pid;
+    apr_cpystrn(m.price, j->price, sizeof m.price);
+    m.quantity = QUANTITY;
+    m.created_ms = (int64_t)seckill_snowflake_ms(j->order_id);
+    m.pay_deadline_ms = m.created_ms + (int64_t)sc->pay_timeout * 1000;
+    seckill_order_sign(&m, sc->secret, sc->secret_len);
+    return seckill_order_encode(&m, j->body, sizeof j->body);
+}
+
+/* On the pipeline's thread: a sold buy's order goes straight to a publisher, and the request
+ * wakes once, with its confirm (bench/README.md: a sleep less a buy). Anything else, and an
+ * order it cannot queue, wakes the request as before, which publishes itself. */
+static int pass_on(void *baton, const redisReply *rep, sem_t *done)
+{
+    buy_job *j = baton;
+    int len;
+    if (!parse_reply(j, rep) || j->code != 0 || (len = order_body(j)) <= 0)
+        return 0;
+    j->passed = 1;
+    /* queued, j is the request's again once the publisher posts: not touched after */
+    if (seckill_amqp_publish_start(j->r, &j->pub, SECKILL_RK_ORDER_CREATE, j->body, (size_t)len,
+                                   done))
+        return 1;
+    j->passed = 0;
+    return 0;
+}
+
+static int publish_late(void *baton, struct timespec *when)
+{
+    buy_job *j = baton;
+    return seckill_amqp_publish_late(&j->pub, when);
+}
+
 /* The EVALSHA through the child's pipeline (redis_batch.h). LOST when it cannot tell: no
  * connection, the reply cut off (*unknown: it may have sold), or a Redis without the script
  * (NOSCRIPT: the pool's way loads it). A sale is recorded under its order id, so the pool's way
@@ -114,9 +167,11 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     size_t len;
     redisReply *rep;
 
+    seckill_redis_then then = {pass_on, publish_late, j, 1000};
+
     make_args(r, j, &a);
     if (!(len = seckill_lua_command(r->pool, &rt->buy, 6, 14, a.argv, NULL, &cmd)) ||
-        !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len, unknown)))
+        !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len, unknown, &then)))
         return SECKILL_CONN_LOST;
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
         return SECKILL_CONN_LOST;
@@ -241,27 +296,19 @@ static int ids_ready(request_rec *r, seckill_runtime *rt)
     return 1;
 }
 
+/* The order of a sold buy to RabbitMQ, confirmed (or its confirm, when the pipeline passed it
+ * on already); unconfirmed, the unit goes back. */
 static seckill_buy_code publish(request_rec *r, buy_job *j)
 {
-    const seckill_server_conf *sc = seckill_conf(r->server);
-    seckill_order_msg m;
-    char body[512];
-    int len;
     seckill_conn_result sent;
+    int len;
 
-    memset(&m, 0, sizeof m);
-    m.order_id = j->order_id;
-    apr_cpystrn(m.user_id, j->user, sizeof m.user_id);
-    m.product_id = j->pid;
-    apr_cpystrn(m.price, j->price, sizeof m.price);
-    m.quantity = QUANTITY;
-    m.created_ms = (int64_t)seckill_snowflake_ms(j->order_id);
-    m.pay_deadline_ms = m.created_ms + (int64_t)sc->pay_timeout * 1000;
-    seckill_order_sign(&m, sc->secret, sc->secret_len);
-    len = seckill_order_encode(&m, body, sizeof body);
-
-    sent = len > 0 ? seckill_amqp_publish_confirmed(r, SECKILL_RK_ORDER_CREATE, body, (size_t)len)
-                   : SECKILL_CONN_FAIL;
+    if (j->passed)
+        sent = seckill_amqp_publish_result(r, &j->pub);
+    else if ((len = order_body(j)) > 0)
+        sent = seckill_amqp_publish_confirmed(r, SECKILL_RK_ORDER_CREATE, j->body, (size_t)len);
+    else
+        sent = SECKILL_CONN_FAIL;
     if (sent == SECKILL_CONN_OK)
         return SECKILL_BUY_OK;
     /* Not confirmed: give the unit back, unless the worker got the message after all. */
@@ -302,6 +349,7 @@ void seckill_buy(request_rec *r, const char *user, long long pid, seckill_buy_re
         return;
     }
     memset(&j, 0, sizeof j);
+    j.r = r;
     j.pid = pid;
     j.user = user;
     j.order_id = seckill_snowflake_next(&rt->ids, (uint64_t)apr_time_as_msec(apr_time_now()));

@@ -18,6 +18,7 @@ typedef struct rjob {
     apr_pool_t *pool;
     redisReply *reply;
     int sent; /* its bytes went out (all or some): without a reply, its outcome is unknown */
+    const seckill_redis_then *then;
     sem_t done;
 } rjob;
 
@@ -34,6 +35,7 @@ struct seckill_redis_batch {
     server_rec *s;
     const seckill_endpoint *ep;
     struct timeval tv;
+    unsigned long commands, writes, passed; /* for the log line at the child's exit */
 };
 
 /* Writes the n commands, one writev for all that the socket takes at once. */
@@ -99,10 +101,17 @@ static void *pipeline_thread(void *data)
                 jobs[k]->sent = 1;
         }
         if (b->c && send_all(b->c, jobs, n)) {
+            b->writes++;
+            b->commands += (unsigned long)n;
             for (; i < n; i++) {
-                if (!(jobs[i]->reply = seckill_redis_read_in(jobs[i]->pool, b->c)))
+                rjob *j = jobs[i];
+                if (!(j->reply = seckill_redis_read_in(j->pool, b->c)))
                     break;
-                sem_post(&jobs[i]->done);
+                /* passed on, j is the other thread's: it may be gone once that one posts */
+                if (j->then && j->then->pass_on(j->then->baton, j->reply, &j->done))
+                    b->passed++;
+                else
+                    sem_post(&j->done);
             }
         }
         if (i < n) { /* the rest cannot tell: the connection goes, they take the pool's way */
@@ -131,6 +140,10 @@ static apr_status_t stop(void *data)
     pthread_join(b->th, NULL);
     if (b->c)
         redisFree(b->c);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s,
+                 "SK0224: redis pipeline stopped: %lu commands sent in %lu writes, %lu replies "
+                 "passed on",
+                 b->commands, b->writes, b->passed);
     return APR_SUCCESS;
 }
 
@@ -153,10 +166,33 @@ seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *
     return b;
 }
 
-redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len, int *sent)
+/* Waits for j's post; with a hook, asks it at every deadline whether to give up. */
+static void wait_done(rjob *j)
 {
-    rjob j = {NULL, cmd, len, r->pool, NULL, 0, {{0}}};
+    struct timespec when;
+    if (j->then) {
+        clock_gettime(CLOCK_MONOTONIC, &when);
+        when.tv_sec += j->then->patience_ms / 1000;
+        when.tv_nsec += (long)(j->then->patience_ms % 1000) * 1000000;
+        if (when.tv_nsec >= 1000000000) {
+            when.tv_sec++;
+            when.tv_nsec -= 1000000000;
+        }
+        while (sem_clockwait(&j->done, CLOCK_MONOTONIC, &when) != 0)
+            if (errno != EINTR && j->then->late(j->then->baton, &when))
+                return;
+        return;
+    }
+    /* no deadline of its own: the thread's connection has SeckillRedisTimeout on every read,
+     * write and connect, so an answer comes within those */
+    while (sem_wait(&j->done) != 0 && errno == EINTR)
+        ;
+}
+
+redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
+                                     size_t len, int *sent, const seckill_redis_then *then)
+{
+    rjob j = {NULL, cmd, len, r->pool, NULL, 0, then, {{0}}};
     sem_init(&j.done, 0, 0);
     pthread_mutex_lock(&b->lock);
     if (b->tail)
@@ -167,10 +203,7 @@ redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, con
     if (b->waiting)
         pthread_cond_signal(&b->more);
     pthread_mutex_unlock(&b->lock);
-    /* no deadline of its own: the thread's connection has SeckillRedisTimeout on every read,
-     * write and connect, so an answer comes within those */
-    while (sem_wait(&j.done) != 0 && errno == EINTR)
-        ;
+    wait_done(&j);
     sem_destroy(&j.done);
     *sent = j.sent;
     return j.reply;

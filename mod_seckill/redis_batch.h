@@ -7,6 +7,8 @@
 
 #include "httpd.h"
 #include <hiredis/hiredis.h>
+#include <semaphore.h>
+#include <time.h>
 
 #include "config.h"
 
@@ -16,10 +18,21 @@ typedef struct seckill_redis_batch seckill_redis_batch;
 seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *s,
                                                 const seckill_server_conf *c);
 
+/* What a request does next with its reply without waking for it: the pipeline's thread calls
+ * pass_on, which returns nonzero when it passed the request on to another thread that posts done
+ * (publishing a sold buy's order). While it waits, the request asks late when *when passes
+ * (first after patience_ms): nonzero when it gave up there (nothing will post). */
+typedef struct {
+    int (*pass_on)(void *baton, const redisReply *reply, sem_t *done);
+    int (*late)(void *baton, struct timespec *when);
+    void *baton;
+    int patience_ms;
+} seckill_redis_then;
+
 /* Sends cmd (RESP, one command) and waits for its reply, made in r->pool. NULL when there was
  * no connection (*sent 0) or it broke before the reply came (*sent 1: the command may have
- * run). */
+ * run). With then (or NULL), the reply may have been passed on: it returns once that is done. */
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len, int *sent);
+                                     size_t len, int *sent, const seckill_redis_then *then);
 
 #endif

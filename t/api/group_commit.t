@@ -5,7 +5,8 @@
 # in seckill.order.create: fewer messages than ok answers. Then the worker runs: every ok
 # answer's order id is exactly one row, and Redis stock = MySQL stock. The same buys go
 # through each child's Redis pipeline (mod_seckill/redis_batch.c): Redis reads their
-# EVALSHAs several at a time, fewer reads than scripts.
+# EVALSHAs several at a time, fewer reads than scripts, and its thread hands each sold buy's
+# order straight to the publisher (SK0224 at the children's exit counts them).
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -13,6 +14,7 @@ use File::Temp qw(tempdir);
 use Apache::Test ();
 use Apache::TestRequest ();
 use SeckillTest;
+use Audit;
 
 
 reset_data();
@@ -54,6 +56,24 @@ my ($reads, $scripts) = ($reads1 - $reads0, $scripts1 - $scripts0);
 note("Redis: $scripts EVALSHAs in $reads reads");
 cmp_ok($scripts, '>=', $ok, 'an EVALSHA for every buy');
 cmp_ok($reads, '<', $scripts * 0.8, "pipelined: Redis read them $reads times for $scripts");
+
+# a graceful restart ends the children: each logs what its pipeline did
+my $mark = Audit::log_mark();
+my $pidfile = Apache::Test::vars('t_pid_file') // Apache::Test::vars('t_logs') . '/httpd.pid';
+my $ppid = do { open(my $fh, '<', $pidfile) or die "$pidfile: $!"; local $/; <$fh> =~ /(\d+)/ ? $1 : 0 };
+ok(kill('USR1', $ppid), 'graceful restart');
+my @piped;
+ok(wait_for(15, sub {
+    open(my $fh, '<', Audit::error_log()) or return 0;
+    seek($fh, $mark, 0);
+    @piped = map { /SK0224: .* (\d+) commands sent in (\d+) writes, (\d+) replies passed on/ ? [$1, $2, $3] : () } <$fh>;
+    return grep({ /resuming normal operations/ } `tail -n 50 '${\Audit::error_log()}'`) && @piped;
+}), 'the old children logged their pipelines (SK0224)');
+my $passed = 0;
+$passed += $_->[2] for @piped;
+note('pipelines: ' . join('; ', map { "$_->[0] commands in $_->[1] writes, $_->[2] passed on" } @piped));
+cmp_ok($passed, '>=', $ok * 0.5, "the pipelines handed most sold buys to the publisher: $passed of $ok");
+
 my $messages = queue_depth('seckill.order.create');
 note("$ok orders in $messages messages");
 cmp_ok($messages, '>=', 1, 'the orders are queued');

@@ -6,6 +6,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "amqp_pool.h"
 #include "config.h"
@@ -31,7 +32,8 @@ typedef struct {
     char oid[24];
     long long code, n;
     char price[16];
-    int passed; /* the pipeline handed its order to a publisher (pub) */
+    int passed;     /* the pipeline handed its order to a publisher (pub) */
+    int maybe_sold; /* a connection broke after its EVALSHA went out: it may have run */
     seckill_amqp_job pub;
     char body[512]; /* its order message */
 } buy_job;
@@ -110,6 +112,8 @@ static seckill_conn_result run_script(request_rec *r, void *conn, void *baton)
     make_args(r, j, &a);
     rep = seckill_lua_call_in(r->pool, c, &seckill_conf(r->server)->rt->buy, 6, 14, a.argv, NULL);
     res = seckill_redis_check(c, rep);
+    if (res == SECKILL_CONN_LOST)
+        j->maybe_sold = 1; /* or it never went out: the undo (below) is right for both */
     return res == SECKILL_CONN_LOST ? res : take_reply(r, j, rep);
 }
 
@@ -178,9 +182,89 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     return take_reply(r, j, rep);
 }
 
+/* A buy that never heard whether it sold: its sale, if it happened, is undone by the child's
+ * pipeline once Redis answers again (order_revoke.lua with 'fence': a sale not made yet can no
+ * longer happen), so its 503 holds nothing. */
+typedef struct {
+    server_rec *s;
+    const seckill_lua_script *script;
+    long long pid;
+    uint64_t order_id;
+    char oid[24];
+    char user[SECKILL_USER_MAX + 1];
+} undo_job;
+
+static int undo_sale(void *baton, redisContext *c)
+{
+    undo_job *u = baton;
+    char k_stock[64], k_buyers[64], k_orders[64], k_marker[48];
+    const char *argv[8] = {k_stock, k_buyers, k_orders, k_marker, u->oid, u->user, "1", "fence"};
+    redisReply *rep;
+
+    if (!c) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, u->s,
+                     "SK0512: order %s (product %" APR_INT64_T_FMT
+                     ", user %s): Redis did not answer before the child stopped; if it sold, "
+                     "one unit is held until an operator restores it",
+                     u->oid, (apr_int64_t)u->pid, u->user);
+        free(u);
+        return 1;
+    }
+    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, u->pid);
+    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, u->pid);
+    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, u->pid);
+    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)u->order_id);
+    rep = seckill_lua_call(c, u->script, 4, 8, argv, NULL);
+    if (!rep || c->err) {
+        if (rep)
+            freeReplyObject(rep);
+        return 0;
+    }
+    if (rep->type == REDIS_REPLY_ERROR)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, u->s,
+                     "SK0512: order %s (product %" APR_INT64_T_FMT
+                     ", user %s): undoing its sale failed: %s; if it sold, one unit is held "
+                     "until an operator restores it",
+                     u->oid, (apr_int64_t)u->pid, u->user, rep->str);
+    else
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, u->s,
+                     "SK0511: order %s: Redis answers again; its sale, if it happened, is undone",
+                     u->oid);
+    freeReplyObject(rep);
+    free(u);
+    return 1;
+}
+
+static void undo_later(request_rec *r, const buy_job *j)
+{
+    seckill_runtime *rt = seckill_conf(r->server)->rt;
+    undo_job *u = rt->rbatch ? calloc(1, sizeof *u) : NULL;
+    if (!u) {
+        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, r,
+                      "SK0512: order %s (product %" APR_INT64_T_FMT
+                      ", user %s): Redis did not answer and its sale cannot be undone later; if "
+                      "it sold, one unit is held until an operator restores it",
+                      j->oid, (apr_int64_t)j->pid, j->user);
+        return;
+    }
+    u->s = r->server;
+    u->script = &rt->order_revoke;
+    u->pid = j->pid;
+    u->order_id = j->order_id;
+    memcpy(u->oid, j->oid, sizeof u->oid);
+    apr_cpystrn(u->user, j->user, sizeof u->user);
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "SK0510: order %s (product %" APR_INT64_T_FMT
+                  ", user %s): Redis did not answer whether it sold; answered 503, and the sale "
+                  "is undone once Redis answers again",
+                  j->oid, (apr_int64_t)j->pid, j->user);
+    seckill_redis_batch_later(rt->rbatch, undo_sale, u);
+}
+
 /* A buy whose script may have run (its reply lost with the connection) is asked again until
  * Redis answers, for up to twice SeckillRedisTimeout: a Redis restarting (SHUTDOWN keeps what
- * it ran) then answers `ok` for a sale it made instead of a 503 that would hold its unit. */
+ * it ran) then answers `ok` for a sale it made instead of a 503. Past that, the sale is undone
+ * later (undo_later). */
 #define UNKNOWN_RETRY_MS 100
 
 static seckill_conn_result sell(request_rec *r, buy_job *j)
@@ -193,12 +277,18 @@ static seckill_conn_result sell(request_rec *r, buy_job *j)
     if (res != SECKILL_CONN_LOST)
         return res;
     for (;;) {
+        j->maybe_sold = 0;
         res = seckill_redis_run(r, run_script, j);
-        if ((res != SECKILL_CONN_LOST && res != SECKILL_CONN_UNAVAILABLE) || !unknown ||
-            apr_time_now() >= until)
+        if (res == SECKILL_CONN_OK || res == SECKILL_CONN_FAIL)
             return res;
+        unknown |= j->maybe_sold;
+        if (!unknown || apr_time_now() >= until)
+            break;
         apr_sleep(apr_time_from_msec(UNKNOWN_RETRY_MS));
     }
+    if (unknown)
+        undo_later(r, j);
+    return res;
 }
 
 static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)

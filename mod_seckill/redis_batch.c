@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdlib.h>
 
 #include "redis_conn.h"
 
-#define BATCH_MAX 64 /* commands a write; more wait for the next one */
+#define BATCH_MAX 64       /* commands a write; more wait for the next one */
+#define LATER_RETRY_MS 200 /* how often later work is tried while Redis does not answer */
 
 /* A request's command, on its thread's stack until posted. */
 typedef struct rjob {
@@ -22,10 +24,17 @@ typedef struct rjob {
     sem_t done;
 } rjob;
 
+typedef struct later {
+    struct later *next;
+    seckill_redis_later_fn fn;
+    void *baton;
+} later;
+
 struct seckill_redis_batch {
     pthread_mutex_t lock;
     pthread_cond_t more;
     rjob *head, *tail; /* queued, under lock */
+    later *todo;       /* later work, under lock */
     int waiting;       /* the thread waits for more: a new command signals */
     int stopping;
     pthread_t th;
@@ -68,16 +77,39 @@ static int connect_redis(seckill_redis_batch *b)
     return 0;
 }
 
-/* Takes what is queued (at most BATCH_MAX) into jobs; 0 when stopping with nothing queued. */
-static int take(seckill_redis_batch *b, rjob **jobs)
+/* Takes what is queued (at most BATCH_MAX) into jobs, and the later work when there is some
+ * (waiting at most LATER_RETRY_MS for commands then); -1 when stopping with no commands queued
+ * (the later work stays for stop to report). */
+static int take(seckill_redis_batch *b, rjob **jobs, later **todo)
 {
-    int n = 0;
+    int n = 0, had = 0;
+    struct timespec until;
     pthread_mutex_lock(&b->lock);
+    if (b->todo) {
+        had = 1;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += LATER_RETRY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000;
+        }
+    }
     while (!b->head && !b->stopping) {
         b->waiting = 1;
-        pthread_cond_wait(&b->more, &b->lock);
+        if (!b->todo)
+            pthread_cond_wait(&b->more, &b->lock);
+        else if (!had) /* new later work: at once */
+            break;
+        else if (pthread_cond_timedwait(&b->more, &b->lock, &until) == ETIMEDOUT)
+            break;
     }
     b->waiting = 0;
+    if (!b->head && b->stopping) {
+        pthread_mutex_unlock(&b->lock);
+        return -1;
+    }
+    *todo = b->todo;
+    b->todo = NULL;
     while (b->head && n < BATCH_MAX) {
         jobs[n++] = b->head;
         b->head = b->head->next;
@@ -88,13 +120,49 @@ static int take(seckill_redis_batch *b, rjob **jobs)
     return n;
 }
 
+static void drop(seckill_redis_batch *b)
+{
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s, "SK0222: redis pipeline: connection lost: %s",
+                 b->c->errstr);
+    redisFree(b->c);
+    b->c = NULL;
+}
+
+/* Runs the later work taken, until one fails (Redis is not back); that one and the rest go back
+ * to the list. */
+static void run_later(seckill_redis_batch *b, later *todo)
+{
+    later *l, *last;
+    while ((l = todo)) {
+        if (!connect_redis(b) || !l->fn(l->baton, b->c))
+            break;
+        todo = l->next;
+        free(l);
+    }
+    if (!todo)
+        return;
+    if (b->c && b->c->err)
+        drop(b);
+    for (last = todo; last->next; last = last->next)
+        ;
+    pthread_mutex_lock(&b->lock);
+    last->next = b->todo;
+    b->todo = todo;
+    pthread_mutex_unlock(&b->lock);
+}
+
 static void *pipeline_thread(void *data)
 {
     seckill_redis_batch *b = data;
     rjob *jobs[BATCH_MAX];
+    later *todo;
     int n, i;
 
-    while ((n = take(b, jobs)) > 0) {
+    while ((n = take(b, jobs, &todo)) >= 0) {
+        if (todo)
+            run_later(b, todo);
+        if (n == 0)
+            continue;
         i = 0;
         if (connect_redis(b)) {
             for (int k = 0; k < n; k++)
@@ -115,12 +183,8 @@ static void *pipeline_thread(void *data)
             }
         }
         if (i < n) { /* the rest cannot tell: the connection goes, they take the pool's way */
-            if (b->c) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, b->s,
-                             "SK0222: redis pipeline: connection lost: %s", b->c->errstr);
-                redisFree(b->c);
-                b->c = NULL;
-            }
+            if (b->c)
+                drop(b);
             for (; i < n; i++) {
                 jobs[i]->reply = NULL;
                 sem_post(&jobs[i]->done);
@@ -140,6 +204,11 @@ static apr_status_t stop(void *data)
     pthread_join(b->th, NULL);
     if (b->c)
         redisFree(b->c);
+    for (later *l = b->todo, *nx; l; l = nx) { /* Redis never came back in this child */
+        nx = l->next;
+        l->fn(l->baton, NULL);
+        free(l);
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, b->s,
                  "SK0224: redis pipeline stopped: %lu commands sent in %lu writes, %lu replies "
                  "passed on",
@@ -207,4 +276,21 @@ redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, con
     sem_destroy(&j.done);
     *sent = j.sent;
     return j.reply;
+}
+
+void seckill_redis_batch_later(seckill_redis_batch *b, seckill_redis_later_fn fn, void *baton)
+{
+    later *l = malloc(sizeof *l);
+    if (!l) {
+        fn(baton, NULL);
+        return;
+    }
+    l->fn = fn;
+    l->baton = baton;
+    pthread_mutex_lock(&b->lock);
+    l->next = b->todo;
+    b->todo = l;
+    if (b->waiting)
+        pthread_cond_signal(&b->more);
+    pthread_mutex_unlock(&b->lock);
 }

@@ -35,4 +35,11 @@ typedef struct {
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
                                      size_t len, int *sent, const seckill_redis_then *then);
 
+/* Work for the pipeline's thread to do once it has a connection (a buy's undo after Redis
+ * went away): fn returns 1 when done (and frees baton), 0 when the connection failed under it
+ * (it is dropped, and fn runs again on the next, every LATER_RETRY_MS). Work still pending when
+ * the child stops is dropped with a log line: fn(baton, NULL) lets it say what and free baton. */
+typedef int (*seckill_redis_later_fn)(void *baton, redisContext *c);
+void seckill_redis_batch_later(seckill_redis_batch *b, seckill_redis_later_fn fn, void *baton);
+
 #endif

@@ -33,6 +33,14 @@ sub rabbitmq_vm {
     return $vm;
 }
 
+# the test stack's Redis server (scripts/stack.sh writes its pid file)
+sub redis_pid {
+    my $pidfile = "$ENV{SECKILL_RUN_DIR}/redis/redis.pid";
+    open(my $fh, '<', $pidfile) or die "$pidfile: $!";
+    chomp(my $pid = <$fh> // '');
+    return $pid;
+}
+
 # add products (stock => [..]) on sale now, preheat, and run buyers distinct shoppers
 # spread over them with `during` run in the middle; returns (\%initial, \@answers, \@pids).
 sub stampede {

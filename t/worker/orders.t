@@ -268,6 +268,24 @@ subtest 'an order revoked by the module before the worker claims it is dropped' 
     is(depth('create'), 0, 'acked');
 };
 
+subtest "order_revoke.lua 'fence': a buy that never heard whether it sold" => sub {
+    my $stock = redis('GET', skey($A));
+    my $never = order(user => 'fiona', product => $A);
+    is(redis('EVAL', lua('order_revoke'), 3, skey($A), bkey($A), okey($A), $never->{order_id},
+            'fiona', 1, 'fence'), 1, 'a sale not made: fenced');
+    is(redis('GET', skey($A)), $stock, 'nothing given back for it');
+    is(redis('HGET', okey($A), $never->{order_id}), 'revoked', 'its id is recorded as revoked');
+    my $made = order(user => 'fred', product => $A);
+    sell($made);
+    is(redis('GET', skey($A)), $stock - 1, 'a sale made');
+    is(redis('EVAL', lua('order_revoke'), 3, skey($A), bkey($A), okey($A), $made->{order_id},
+            'fred', 1, 'fence'), 1, 'then undone');
+    is(redis('GET', skey($A)), $stock, 'its unit is back');
+    is(redis('EVAL', lua('order_revoke'), 3, skey($A), bkey($A), okey($A), $made->{order_id},
+            'fred', 1, 'fence'), 1, 'an undo repeated');
+    is(redis('GET', skey($A)), $stock, 'gives nothing back twice');
+};
+
 subtest 'no stock in MySQL: three retries, then dead-lettered and Redis restored once' => sub {
     my $m = order(user => 'carol', product => $Z);
     sell($m);

@@ -139,3 +139,29 @@ int seckill_parse_u64(const char *s, unsigned long long *id)
     *id = v;
     return 0;
 }
+
+int seckill_cookie_find(const char *line, const char *name, const char **val, size_t *vlen)
+{
+    size_t nlen = strlen(name);
+    int state = *val ? 1 : 0;
+    const char *p = line;
+
+    while (*p && state >= 0) {
+        const char *end = p + strcspn(p, ";,");
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if ((size_t)(end - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            const char *v = p + nlen + 1;
+            size_t n = (size_t)(end - v);
+            if (*val && (n != *vlen || memcmp(v, *val, n) != 0))
+                state = -1;
+            else {
+                *val = v;
+                *vlen = n;
+                state = 1;
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return state;
+}

@@ -32,4 +32,10 @@ int seckill_parse_id(const char *s, long long *id);
 /* 1 to 20 decimal digits, above 0, no overflow of 64 bits. 0 ok, -1 bad. */
 int seckill_parse_u64(const char *s, unsigned long long *id);
 
+/* Cookie headers, as httpd's ap_cookie_read reads them (cookies split at ';' and ',', blanks
+ * before a name skipped) but without copying: the value of cookie `name` in line into
+ * val and vlen (pointing into line), merged with what earlier lines found. Returns 1 found,
+ * 0 not (yet), -1 found with two different values: refused, as ap_cookie_read does. */
+int seckill_cookie_find(const char *line, const char *name, const char **val, size_t *vlen);
+
 #endif

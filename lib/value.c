@@ -384,6 +384,23 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return need + 1;
 }
 
+/* The bytes json_string copies as they are: printable ASCII but '"', '\\', '<', '>', '&' (the
+ * rest is escaped, or checked as UTF-8). */
+static const unsigned char plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23] = 1, [0x24] = 1, [0x25] = 1, [0x27] = 1, [0x28] = 1, [0x29] = 1,
+    [0x2A] = 1, [0x2B] = 1, [0x2C] = 1, [0x2D] = 1, [0x2E] = 1, [0x2F] = 1, [0x30] = 1, [0x31] = 1,
+    [0x32] = 1, [0x33] = 1, [0x34] = 1, [0x35] = 1, [0x36] = 1, [0x37] = 1, [0x38] = 1, [0x39] = 1,
+    [0x3A] = 1, [0x3B] = 1, [0x3D] = 1, [0x3F] = 1, [0x40] = 1, [0x41] = 1, [0x42] = 1, [0x43] = 1,
+    [0x44] = 1, [0x45] = 1, [0x46] = 1, [0x47] = 1, [0x48] = 1, [0x49] = 1, [0x4A] = 1, [0x4B] = 1,
+    [0x4C] = 1, [0x4D] = 1, [0x4E] = 1, [0x4F] = 1, [0x50] = 1, [0x51] = 1, [0x52] = 1, [0x53] = 1,
+    [0x54] = 1, [0x55] = 1, [0x56] = 1, [0x57] = 1, [0x58] = 1, [0x59] = 1, [0x5A] = 1, [0x5B] = 1,
+    [0x5D] = 1, [0x5E] = 1, [0x5F] = 1, [0x60] = 1, [0x61] = 1, [0x62] = 1, [0x63] = 1, [0x64] = 1,
+    [0x65] = 1, [0x66] = 1, [0x67] = 1, [0x68] = 1, [0x69] = 1, [0x6A] = 1, [0x6B] = 1, [0x6C] = 1,
+    [0x6D] = 1, [0x6E] = 1, [0x6F] = 1, [0x70] = 1, [0x71] = 1, [0x72] = 1, [0x73] = 1, [0x74] = 1,
+    [0x75] = 1, [0x76] = 1, [0x77] = 1, [0x78] = 1, [0x79] = 1, [0x7A] = 1, [0x7B] = 1, [0x7C] = 1,
+    [0x7D] = 1, [0x7E] = 1,
+};
+
 static void json_string(const char *str, size_t n, seckill_write_fn out, void *ctx)
 {
     static const char hex[] = "0123456789abcdef";
@@ -393,11 +410,16 @@ static void json_string(const char *str, size_t n, seckill_write_fn out, void *c
 
     out(ctx, "\"", 1);
     while (i < n) {
-        unsigned char c = s[i];
+        unsigned char c;
         char esc[8];
         const char *rep = NULL;
         size_t replen = 0, used = 1;
 
+        while (i < n && plain[s[i]]) /* most bytes: one load and one test each */
+            i++;
+        if (i == n)
+            break;
+        c = s[i];
         if (c >= 0x80) {
             used = utf8_len(s + i, n - i);
             if (used == 0) {
@@ -451,6 +473,25 @@ static void json_string(const char *str, size_t n, seckill_write_fn out, void *c
     out(ctx, "\"", 1);
 }
 
+/* v in decimal into buf (at least 21 bytes), as "%lld" would, without printf's parsing (two
+ * numbers a buy answer); its length. */
+static int int_text(long long v, char *buf)
+{
+    char tmp[24];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[len++] = '-';
+    while (n)
+        buf[len++] = tmp[--n];
+    buf[len] = 0;
+    return len;
+}
+
 static void json_value(const seckill_value *v, seckill_write_fn out, void *ctx, int depth)
 {
     char buf[SECKILL_NUM_BUFSZ];
@@ -471,7 +512,7 @@ static void json_value(const seckill_value *v, seckill_write_fn out, void *ctx, 
             out(ctx, "false", 5);
         break;
     case SECKILL_V_INT:
-        n = snprintf(buf, sizeof(buf), "%lld", v->u.i);
+        n = int_text(v->u.i, buf);
         out(ctx, buf, (size_t)n);
         break;
     case SECKILL_V_NUM:

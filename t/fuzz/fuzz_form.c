@@ -1,4 +1,5 @@
-/* libFuzzer target: lib/form.c (the urlencoded buy body, and the ids of the shop's URLs).
+/* libFuzzer target: lib/form.c (the urlencoded buy body, the ids of the shop's URLs, the
+ * identity cookie in a Cookie header).
  * A value found must hold no NUL; an accepted id must read back as the same digits.
  * Build and run: make fuzz. */
 #include <apr_general.h>
@@ -39,6 +40,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (seckill_parse_u64(s, &u) == 0 && u == 0)
         abort();
+    {
+        const char *cv = NULL;
+        size_t cn = 0;
+        int found = seckill_cookie_find(s, "seckill_id", &cv, &cn);
+        /* a value found lies within the line and ends at its cookie's end */
+        if (found == 1 && (cv < s || cv + cn > s + strlen(s) || (cv[cn] && !strchr(";,", cv[cn]))))
+            abort();
+        if (found == 0 && cv)
+            abort();
+    }
     apr_pool_destroy(p);
     return 0;
 }

@@ -1,4 +1,4 @@
-/* The urlencoded buy body and the ids of the shop's URLs, read strictly. */
+/* The urlencoded buy body, the ids of the shop's URLs, read strictly; the identity cookie. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,12 +68,48 @@ static void ids(void **state)
     assert_int_equal(seckill_parse_u64("123456789012345678901", &u), -1);
 }
 
+static int cookie(const char *line, const char **v, size_t *n)
+{
+    *v = NULL;
+    *n = 0;
+    return seckill_cookie_find(line, "seckill_id", v, n);
+}
+
+static void cookies(void **state)
+{
+    const char *v;
+    size_t n;
+    (void)state;
+    assert_int_equal(cookie("seckill_id=abc.def", &v, &n), 1);
+    assert_int_equal(n, 7);
+    assert_memory_equal(v, "abc.def", 7);
+    assert_int_equal(cookie("a=b; \tseckill_id=xyz; c=d", &v, &n), 1);
+    assert_int_equal(n, 3);
+    assert_memory_equal(v, "xyz", 3);
+    assert_int_equal(cookie("a=b,seckill_id=q", &v, &n), 1);
+    assert_memory_equal(v, "q", 1);
+    assert_int_equal(cookie("seckill_id=", &v, &n), 1);
+    assert_int_equal(n, 0);
+    /* absent: another name that starts alike, no '=', nothing */
+    assert_int_equal(cookie("seckill_idx=1; xseckill_id=2; seckill_id", &v, &n), 0);
+    assert_null(v);
+    assert_int_equal(cookie("", &v, &n), 0);
+    /* twice: the same value is one cookie, two values are refused */
+    assert_int_equal(cookie("seckill_id=a; seckill_id=a", &v, &n), 1);
+    assert_int_equal(cookie("seckill_id=x; seckill_id=a", &v, &n), -1);
+    /* across two header lines */
+    assert_int_equal(cookie("seckill_id=a", &v, &n), 1);
+    assert_int_equal(seckill_cookie_find("other=1", "seckill_id", &v, &n), 1);
+    assert_int_equal(seckill_cookie_find("seckill_id=b", "seckill_id", &v, &n), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values),
         cmocka_unit_test(refused),
         cmocka_unit_test(ids),
+        cmocka_unit_test(cookies),
     };
     int failed;
     apr_initialize();

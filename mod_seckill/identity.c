@@ -94,9 +94,13 @@ const char *seckill_identity(request_rec *r, int issue)
 const char *seckill_csrf_token(request_rec *r, const char *user)
 {
     const seckill_server_conf *c = seckill_conf(r->server);
-    char *tok = apr_palloc(r->pool, SECKILL_TOKEN_LEN + 1);
+    const char *ok = apr_table_get(r->notes, "seckill-csrf");
+    char *tok;
     if (!c->secret || !user)
         return "";
+    if (ok) /* the token this request carried and seckill_csrf_ok verified: the same HMAC */
+        return ok;
+    tok = apr_palloc(r->pool, SECKILL_TOKEN_LEN + 1);
     seckill_token_sign(c->secret, c->secret_len, tok, 2, "csrf", user);
     return tok;
 }
@@ -107,6 +111,9 @@ int seckill_csrf_ok(request_rec *r, const char *user, const char *form_token)
     const char *tok = apr_table_get(r->headers_in, "X-CSRF-Token");
     if (!tok)
         tok = form_token;
-    return c->secret && user && tok &&
-           seckill_token_check(c->secret, c->secret_len, tok, 2, "csrf", user);
+    if (!c->secret || !user || !tok ||
+        !seckill_token_check(c->secret, c->secret_len, tok, 2, "csrf", user))
+        return 0;
+    apr_table_setn(r->notes, "seckill-csrf", tok);
+    return 1;
 }

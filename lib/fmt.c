@@ -24,9 +24,10 @@ int seckill_fmt(char *buf, size_t cap, const char *fmt, ...)
         char num[24], *start = num + sizeof num;
         const char *s;
         size_t len;
-        if (*f != '%') {
+        if (*f != '%') { /* the literal text up to the next conversion, in one copy */
             s = f;
-            len = 1;
+            len = strcspn(f, "%");
+            f += len - 1;
         } else if (f[1] == '%') {
             s = f++;
             len = 1;

@@ -1,5 +1,7 @@
 #include "lua.h"
 
+#include "fmt.h"
+
 #include "redis_conn.h"
 
 #include <apr_file_io.h>
@@ -86,7 +88,7 @@ static size_t command(apr_pool_t *p, const seckill_lua_script *s, int nkeys, int
     al[0] = 7;
     av[1] = s->sha;
     al[1] = 40;
-    al[2] = (size_t)snprintf(nk, sizeof nk, "%d", nkeys);
+    al[2] = (size_t)seckill_fmt(nk, sizeof nk, "%d", nkeys);
     av[2] = nk;
     for (int i = 0; i < argc; i++) {
         av[i + 3] = argv[i];

@@ -4,6 +4,7 @@
 #include "http_protocol.h"
 
 #include "buy.h"
+#include "fmt.h"
 #include "body.h"
 #include "form.h"
 #include "identity.h"
@@ -53,14 +54,14 @@ int seckill_handle_buy(request_rec *r, const char *id_text)
     seckill_v_set_bool(v, apr_pstrcat(r->pool, "is_", seckill_buy_code_word(res.code), NULL), 1);
     seckill_v_set_str(v, "now", seckill_iso8601(r->pool, (time_t)apr_time_sec(r->request_time)));
     if (res.code == SECKILL_BUY_OK) {
-        seckill_v_set(v, "order_id",
-                      seckill_v_strf(r->pool, "%llu", (unsigned long long)res.order_id));
+        char *oid = apr_palloc(r->pool, 24), *refresh = apr_palloc(r->pool, 48);
+        seckill_fmt(oid, 24, "%llu", (unsigned long long)res.order_id);
+        seckill_fmt(refresh, 48, "2;url=/order/%llu", (unsigned long long)res.order_id);
+        seckill_v_set_str(v, "order_id", oid);
         /* for the page's 去支付 form once the order is written; without a script the page
          * moves on to the order's own page, which has the same form */
         seckill_v_set_str(v, "csrf_token", seckill_csrf_token(r, user));
-        seckill_v_set(
-            v, "noscript_refresh",
-            seckill_v_strf(r->pool, "2;url=/order/%llu", (unsigned long long)res.order_id));
+        seckill_v_set_str(v, "noscript_refresh", refresh);
     }
     if (res.code == SECKILL_BUY_NOT_STARTED && res.wait_ms > 0) {
         long long secs = (res.wait_ms + 999) / 1000;

@@ -79,16 +79,24 @@ int seckill_respond_error(request_rec *r, int status, const char *code, const ch
     return seckill_respond(r, status, "message", v);
 }
 
+/* Every answer carries "now": each thread keeps the text of the last second it wrote. */
+static __thread time_t iso_last = (time_t)-1;
+static __thread char iso_text[40];
+
 const char *seckill_iso8601(apr_pool_t *p, time_t t)
 {
     struct tm tm;
     char buf[32];
     long off;
+    if (t == iso_last)
+        return apr_pstrdup(p, iso_text);
     localtime_r(&t, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
     off = tm.tm_gmtoff / 60;
-    return apr_psprintf(p, "%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+', labs(off) / 60,
-                        labs(off) % 60);
+    apr_snprintf(iso_text, sizeof iso_text, "%s%c%02ld:%02ld", buf, off < 0 ? '-' : '+',
+                 labs(off) / 60, labs(off) % 60);
+    iso_last = t;
+    return apr_pstrdup(p, iso_text);
 }
 
 const char *seckill_hms(apr_pool_t *p, long long secs)

@@ -28,7 +28,8 @@ user=${SECKILL_TEST_USER:-nobody}
 make -s all
 
 # The staged tree: a private t/ (copied afresh) and links to everything else the suite
-# and httpd read (module, worker, config, Lua, templates, static files, scripts).
+# and httpd read (module, worker, config, Lua, templates, static files, scripts, the Alipay
+# stand-in in tools/, bench/ for tests named that use it).
 mkdir -p "$run" "$stage"
 rm -rf "$stage/t"
 mkdir -p "$stage/t/conf" "$stage/t/logs" "$stage/t/htdocs"
@@ -39,7 +40,7 @@ cp -rp t/lib t/chaos "$stage/t/"
 for a in "$@"; do
     case $a in t/chaos*) ;; t/*) [ -e "$a" ] && cp -rp --parents "$a" "$stage/" ;; esac
 done
-for d in build conf lua templates htdocs scripts sql keys; do
+for d in build conf lua templates htdocs scripts sql keys tools bench; do
     [ -e "$top/$d" ] && ln -sfn "$top/$d" "$stage/$d"
 done
 : >"$table"

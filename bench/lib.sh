@@ -172,6 +172,11 @@ cleanup_products() {
     if [ "$ids" = NULL ] || [ -z "$ids" ]; then return 0; fi
     sql "SELECT CONCAT('seckill:order:', id) FROM seckill_orders WHERE goods_id IN ($ids)" |
         xargs -r -n 1000 redis-cli -h "$SECKILL_HOST" -p "$SECKILL_REDIS_PORT" DEL >/dev/null
+    # and the markers of sales that never got a row (orders purged from the queue by
+    # profile.sh): every order id the product's order-state hash recorded
+    for id in ${ids//,/ }; do
+        rcli HKEYS "seckill:orders:{p$id}" | sed 's/^/seckill:order:/'
+    done | xargs -r -n 1000 redis-cli -h "$SECKILL_HOST" -p "$SECKILL_REDIS_PORT" UNLINK >/dev/null
     for id in ${ids//,/ }; do
         keys+=("seckill:product:{p$id}" "seckill:stock:{p$id}" "seckill:buyers:{p$id}" "seckill:orders:{p$id}")
     done

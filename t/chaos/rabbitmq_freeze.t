@@ -12,15 +12,12 @@ use SeckillTest;
 use Audit;
 
 reset_data();
-my ($vm, $frozen);
+my $frozen;
 my $worker = start_worker();
 my ($initial, $answers, $pids) = Audit::stampede(tag => 23, buyers => 3000,
     stock => [400, 500, 600, 1000], during => sub {
         select(undef, undef, undef, 0.5);
-        $vm = Audit::rabbitmq_vm();
-        $frozen = kill('STOP', $vm);
-        sleep 5;
-        kill('CONT', $vm);
+        $frozen = Audit::freeze(Audit::rabbitmq_vm(), 5);
     });
 ok($frozen, 'RabbitMQ frozen in the middle of the stampede');
 my $n503 = grep { $_->{code} eq 'unavailable' } @$answers;

@@ -20,10 +20,7 @@ my $worker = start_worker();
 my ($initial, $answers, $pids) = Audit::stampede(tag => 61, buyers => 3000,
     stock => [400, 500, 600, 1000], during => sub {
         select(undef, undef, undef, 0.5);
-        my $pid = Audit::redis_pid();
-        $frozen = kill('STOP', $pid);
-        sleep 4;
-        kill('CONT', $pid);
+        $frozen = Audit::freeze(Audit::redis_pid(), 4);
     });
 ok($frozen, 'Redis frozen in the middle of the stampede');
 my $n503 = grep { $_->{code} eq 'unavailable' } @$answers;

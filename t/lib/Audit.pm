@@ -41,6 +41,15 @@ sub redis_pid {
     return $pid;
 }
 
+# freeze(PID, SECS): SIGSTOP a server for SECS seconds, then SIGCONT; whether it was stopped
+sub freeze {
+    my ($pid, $secs) = @_;
+    my $stopped = kill('STOP', $pid);
+    sleep $secs;
+    kill('CONT', $pid);
+    return $stopped;
+}
+
 # add products (stock => [..]) on sale now, preheat, and run buyers distinct shoppers
 # spread over them with `during` run in the middle; returns (\%initial, \@answers, \@pids).
 sub stampede {

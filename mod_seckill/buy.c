@@ -170,7 +170,6 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     char *cmd;
     size_t len;
     redisReply *rep;
-
     seckill_redis_then then = {pass_on, publish_late, j, 1000};
 
     make_args(r, j, &a);
@@ -180,6 +179,21 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
         return SECKILL_CONN_LOST;
     return take_reply(r, j, rep);
+}
+
+/* lua/order_revoke.lua for one order (fence: its sale's outcome is unknown); the reply, or NULL
+ * on a connection error (c->err set). Both callers free it. */
+static redisReply *call_revoke(redisContext *c, const seckill_lua_script *script, long long pid,
+                               uint64_t order_id, const char *oid, const char *user, int fence)
+{
+    char k_stock[64], k_buyers[64], k_orders[64], k_marker[48], a_qty[8];
+    const char *argv[8] = {k_stock, k_buyers, k_orders, k_marker, oid, user, a_qty, "fence"};
+    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, pid);
+    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, pid);
+    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, pid);
+    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)order_id);
+    seckill_fmt(a_qty, sizeof a_qty, "%d", QUANTITY);
+    return seckill_lua_call(c, script, 4, fence ? 8 : 7, argv, NULL);
 }
 
 /* A buy that never heard whether it sold: its sale, if it happened, is undone by the child's
@@ -194,38 +208,32 @@ typedef struct {
     char user[SECKILL_USER_MAX + 1];
 } undo_job;
 
+static void log_held(const undo_job *u, const char *why, const char *detail)
+{
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, u->s,
+                 "SK0512: order %s (product %" APR_INT64_T_FMT
+                 ", user %s): %s%s; if it sold, one unit is held until an operator restores it",
+                 u->oid, (apr_int64_t)u->pid, u->user, why, detail);
+}
+
 static int undo_sale(void *baton, redisContext *c)
 {
     undo_job *u = baton;
-    char k_stock[64], k_buyers[64], k_orders[64], k_marker[48];
-    const char *argv[8] = {k_stock, k_buyers, k_orders, k_marker, u->oid, u->user, "1", "fence"};
     redisReply *rep;
 
     if (!c) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, u->s,
-                     "SK0512: order %s (product %" APR_INT64_T_FMT
-                     ", user %s): Redis did not answer before the child stopped; if it sold, "
-                     "one unit is held until an operator restores it",
-                     u->oid, (apr_int64_t)u->pid, u->user);
+        log_held(u, "Redis did not answer before the child stopped", "");
         free(u);
         return 1;
     }
-    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, u->pid);
-    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, u->pid);
-    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, u->pid);
-    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)u->order_id);
-    rep = seckill_lua_call(c, u->script, 4, 8, argv, NULL);
+    rep = call_revoke(c, u->script, u->pid, u->order_id, u->oid, u->user, 1);
     if (!rep || c->err) {
         if (rep)
             freeReplyObject(rep);
         return 0;
     }
     if (rep->type == REDIS_REPLY_ERROR)
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, u->s,
-                     "SK0512: order %s (product %" APR_INT64_T_FMT
-                     ", user %s): undoing its sale failed: %s; if it sold, one unit is held "
-                     "until an operator restores it",
-                     u->oid, (apr_int64_t)u->pid, u->user, rep->str);
+        log_held(u, "undoing its sale failed: ", rep->str);
     else
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, u->s,
                      "SK0511: order %s: Redis answers again; its sale, if it happened, is undone",
@@ -238,21 +246,15 @@ static int undo_sale(void *baton, redisContext *c)
 static void undo_later(request_rec *r, const buy_job *j)
 {
     seckill_runtime *rt = seckill_conf(r->server)->rt;
-    undo_job *u = rt->rbatch ? calloc(1, sizeof *u) : NULL;
-    if (!u) {
-        ap_log_rerror(APLOG_MARK, APLOG_CRIT, 0, r,
-                      "SK0512: order %s (product %" APR_INT64_T_FMT
-                      ", user %s): Redis did not answer and its sale cannot be undone later; if "
-                      "it sold, one unit is held until an operator restores it",
-                      j->oid, (apr_int64_t)j->pid, j->user);
+    undo_job job = {r->server, &rt->order_revoke, j->pid, j->order_id, "", ""}, *u;
+
+    memcpy(job.oid, j->oid, sizeof job.oid);
+    apr_cpystrn(job.user, j->user, sizeof job.user);
+    if (!rt->rbatch || !(u = malloc(sizeof *u))) {
+        log_held(&job, "Redis did not answer and its sale cannot be undone later", "");
         return;
     }
-    u->s = r->server;
-    u->script = &rt->order_revoke;
-    u->pid = j->pid;
-    u->order_id = j->order_id;
-    memcpy(u->oid, j->oid, sizeof u->oid);
-    apr_cpystrn(u->user, j->user, sizeof u->user);
+    *u = job;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "SK0510: order %s (product %" APR_INT64_T_FMT
                   ", user %s): Redis did not answer whether it sold; answered 503, and the sale "
@@ -295,17 +297,9 @@ static seckill_conn_result revoke_order(request_rec *r, void *conn, void *baton)
 {
     redisContext *c = conn;
     buy_job *j = baton;
-    char k_stock[64], k_buyers[64], k_orders[64], k_marker[48], a_qty[8];
-    const char *argv[7] = {k_stock, k_buyers, k_orders, k_marker, j->oid, j->user, a_qty};
-    redisReply *rep;
-    seckill_conn_result res;
-    key(k_stock, sizeof k_stock, SECKILL_KEY_STOCK, j->pid);
-    key(k_buyers, sizeof k_buyers, SECKILL_KEY_BUYERS, j->pid);
-    key(k_orders, sizeof k_orders, SECKILL_KEY_ORDERS, j->pid);
-    seckill_fmt(k_marker, sizeof k_marker, SECKILL_KEY_ORDER, (unsigned long long)j->order_id);
-    seckill_fmt(a_qty, sizeof a_qty, "%d", QUANTITY);
-    rep = seckill_lua_call(c, &seckill_conf(r->server)->rt->order_revoke, 4, 7, argv, NULL);
-    res = seckill_redis_check(c, rep);
+    redisReply *rep = call_revoke(c, &seckill_conf(r->server)->rt->order_revoke, j->pid,
+                                  j->order_id, j->oid, j->user, 0);
+    seckill_conn_result res = seckill_redis_check(c, rep);
     if (res == SECKILL_CONN_OK)
         j->code = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? 1 : 0;
     if (rep)

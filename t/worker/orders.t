@@ -275,6 +275,9 @@ subtest "order_revoke.lua 'fence': a buy that never heard whether it sold" => su
             'fiona', 1, 'fence'), 1, 'a sale not made: fenced');
     is(redis('GET', skey($A)), $stock, 'nothing given back for it');
     is(redis('HGET', okey($A), $never->{order_id}), 'revoked', 'its id is recorded as revoked');
+    sell($never); # its EVALSHA, run late (left in a frozen Redis's input)
+    is(redis('GET', skey($A)), $stock, 'a late run of its buy then sells nothing');
+    is(redis('HGET', okey($A), $never->{order_id}), 'revoked', 'and leaves it revoked');
     my $made = order(user => 'fred', product => $A);
     sell($made);
     is(redis('GET', skey($A)), $stock - 1, 'a sale made');

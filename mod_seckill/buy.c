@@ -216,6 +216,19 @@ static void log_held(const undo_job *u, const char *why, const char *detail)
                  u->oid, (apr_int64_t)u->pid, u->user, why, detail);
 }
 
+/* An error a Redis answers while it cannot run commands yet (loading its data after a restart,
+ * a script running past its limit): asked again, it may answer. */
+static int not_ready(const redisReply *rep)
+{
+    static const char *const words[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"};
+    if (rep->type != REDIS_REPLY_ERROR)
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (strncmp(rep->str, words[i], strlen(words[i])) == 0)
+            return 1;
+    return 0;
+}
+
 static int undo_sale(void *baton, redisContext *c)
 {
     undo_job *u = baton;
@@ -227,7 +240,7 @@ static int undo_sale(void *baton, redisContext *c)
         return 1;
     }
     rep = call_revoke(c, u->script, u->pid, u->order_id, u->oid, u->user, 1);
-    if (!rep || c->err) {
+    if (!rep || c->err || not_ready(rep)) {
         if (rep)
             freeReplyObject(rep);
         return 0;
@@ -265,8 +278,9 @@ static void undo_later(request_rec *r, const buy_job *j)
 
 /* A buy whose script may have run (its reply lost with the connection) is asked again until
  * Redis answers, for up to twice SeckillRedisTimeout: a Redis restarting (SHUTDOWN keeps what
- * it ran) then answers `ok` for a sale it made instead of a 503. Past that, the sale is undone
- * later (undo_later). */
+ * it ran) then answers `ok` for a sale it made instead of a 503. An error answer does not tell
+ * either (a restarted Redis answers LOADING until its data is back): asked again too. Past
+ * that, the sale is undone later (undo_later). */
 #define UNKNOWN_RETRY_MS 100
 
 static seckill_conn_result sell(request_rec *r, buy_job *j)
@@ -281,7 +295,7 @@ static seckill_conn_result sell(request_rec *r, buy_job *j)
     for (;;) {
         j->maybe_sold = 0;
         res = seckill_redis_run(r, run_script, j);
-        if (res == SECKILL_CONN_OK || res == SECKILL_CONN_FAIL)
+        if (res == SECKILL_CONN_OK || (res == SECKILL_CONN_FAIL && !unknown))
             return res;
         unknown |= j->maybe_sold;
         if (!unknown || apr_time_now() >= until)

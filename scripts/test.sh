@@ -34,11 +34,17 @@ suite() {
     scripts/db.sh schema
     [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
     perl t/TEST -clean >/dev/null 2>&1 || true
-    local rc=0
-    perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@" || rc=$?
+    local rc=0 log=$SECKILL_RUN_DIR/suite.log
+    perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@" 2>&1 | tee "$log" || rc=$?
     # the whole run goes on into the browser (make e2e) on the same stack
     if [ "${SECKILL_TEST_E2E:-0}" = 1 ]; then
         scripts/e2e.sh --in-stack || rc=$?
+    fi
+    # What failed, once more at the very end (where a CI report's tail shows it)
+    if [ "$rc" != 0 ] && grep -q -E 'Failed test|Wstat' "$log"; then
+        say "what failed in the suite (all of it in $log):"
+        grep -E "Failed test|^#  +(got|expected|at )|^# (a 503|product|row|queue) |\(Wstat|Failed tests:" \
+            "$log" | tail -n 40
     fi
     return "$rc"
 }

@@ -153,10 +153,11 @@ sub audit {
     # Rare but possible on a loaded machine, so a few are let through (0.2 %), all of them
     # where a restart cuts connections on purpose.
     my $cap = $o{allow_unknown} ? scalar @answers : int(@answers / 500);
-    note("$label: " . scalar(@unknown) . ' answers of unknown outcome (connection cut)');
+    note("$label: " . scalar(@unknown) . ' answers of unknown outcome (connection cut)'
+          . join('', map { "\n  $_->{status} $_->{code}: $_->{why}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]));
     cmp_ok(scalar @unknown, '<=', $cap,
         "$label: every answer is ok, refused or 503 unavailable (but $cap cut at most)")
-      or diag explain [map { "$_->{status} $_->{code}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]];
+      or diag explain [map { "$_->{status} $_->{code}: $_->{why}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]];
 
     my @rows = sql_rows("SELECT id, user_id, goods_id, status FROM seckill_orders"
           . " WHERE goods_id IN ($in)");

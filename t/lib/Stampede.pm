@@ -35,7 +35,7 @@ sub shoppers {
 }
 
 # Runs the buys [shopper, product id] with `procs` concurrent clients; returns a list of
-# answers {user, product, status, code, order_id}.
+# answers {user, product, status, code, order_id, why}.
 sub run {
     my (%o) = @_;
     my @buys = @{$o{buys}};
@@ -53,9 +53,13 @@ sub run {
                 my $res = $ua->post("$base/buy/$pid", Accept => 'application/json',
                     Cookie => "seckill_id=$s->[1]", 'X-CSRF-Token' => $s->[2]);
                 my $d = eval { JSON::PP->new->utf8->decode($res->content) } || {};
-                # an answer that is not the shop's JSON is named by its HTTP status
+                # an answer that is not the shop's JSON is named by its HTTP status, and why
+                # (LWP's own message for a response it made up: a connection cut)
+                my $why = $d->{code} ? '-' : join(' ', $res->status_line,
+                    $res->header('Client-Warning') // '', $res->header('X-Died') // '');
+                $why =~ s/\s+/ /g;
                 print $fh join("\t", $s->[0], $pid, $res->code, $d->{code} // 'http' . $res->code,
-                    $d->{order_id} // '-'), "\n";
+                    $d->{order_id} // '-', $why), "\n";
             }
             close $fh;
             POSIX::_exit(0);
@@ -71,7 +75,7 @@ sub run {
         while (<$fh>) {
             chomp;
             my %a;
-            @a{qw(user product status code order_id)} = split /\t/;
+            @a{qw(user product status code order_id why)} = split /\t/;
             push @answers, \%a;
         }
     }

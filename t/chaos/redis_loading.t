@@ -1,8 +1,8 @@
-# Chaos: Redis hangs in the middle of a stampede (SIGSTOP, 1.5 s: longer than a buy waits for a
+# Chaos: Redis hangs in the middle of a stampede (SIGSTOP, 1.2 s: longer than a buy waits for a
 # reply), then is restarted with a large dataset, so for about two seconds after it listens
 # again it answers every command with LOADING. The buys that waited on the frozen Redis cannot
-# know whether they sold: their EVALSHAs sat in Redis's input, and Redis, running again, ran
-# them before the SHUTDOWN. They ask again, and an answer of LOADING tells them nothing about
+# know whether they sold: their EVALSHAs sat in Redis's input, and Redis, let run on, ran them
+# before the SHUTDOWN queued behind them, and exited before it answered them. They ask again, and an answer of LOADING tells them nothing about
 # that sale: they keep asking, then answer `ok` for it, or answer 503 and leave its undo to the
 # pipeline (SK0510/SK0511), which also waits out LOADING. So a 503 holds nothing here either,
 # and the audit finds Redis = MySQL exactly. (A LOADING answer to the second ask used to be

@@ -25,12 +25,7 @@ my ($initial, $answers, $pids) = Audit::stampede(tag => 61, buyers => 3000,
 ok($frozen, 'Redis frozen in the middle of the stampede');
 my $n503 = grep { $_->{code} eq 'unavailable' } @$answers;
 cmp_ok($n503, '>', 0, "buys while Redis was frozen were refused ($n503 answers 503)");
-my $since = sub {
-    my ($re) = @_;
-    open(my $fh, '<', Audit::error_log()) or return 0;
-    seek($fh, $mark, 0);
-    return scalar grep { /$re/ } <$fh>;
-};
+my $since = sub { scalar Audit::log_since($mark, $_[0]) };
 my $deferred = $since->(qr/SK0510: order \d+ .*Redis did not answer whether it sold/);
 cmp_ok($deferred, '>', 0, "buys that could not tell whether they sold left their undo to the pipeline ($deferred, SK0510)");
 ok(wait_for(20, sub { $since->(qr/SK0511: order \d+: Redis answers again/) >= $deferred }),

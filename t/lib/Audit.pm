@@ -41,11 +41,14 @@ sub redis_pid {
     return $pid;
 }
 
-# freeze(PID, SECS): SIGSTOP a server for SECS seconds, then SIGCONT; whether it was stopped
+# freeze(PID, SECS[, BEFORE_CONT]): SIGSTOP a server for SECS seconds, run BEFORE_CONT while it
+# is still stopped (to queue something behind what waits in its input), then SIGCONT; whether
+# it was stopped
 sub freeze {
-    my ($pid, $secs) = @_;
+    my ($pid, $secs, $before_cont) = @_;
     my $stopped = kill('STOP', $pid);
-    sleep $secs;
+    select(undef, undef, undef, $secs);
+    $before_cont->() if $before_cont;
     kill('CONT', $pid);
     return $stopped;
 }
@@ -153,11 +156,12 @@ sub audit {
     # Rare but possible on a loaded machine, so a few are let through (0.2 %), all of them
     # where a restart cuts connections on purpose.
     my $cap = $o{allow_unknown} ? scalar @answers : int(@answers / 500);
+    my @cut = map { "$_->{status} $_->{code}: $_->{why}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)];
     note("$label: " . scalar(@unknown) . ' answers of unknown outcome (connection cut)'
-          . join('', map { "\n  $_->{status} $_->{code}: $_->{why}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]));
+          . join('', map { "\n  $_" } @cut));
     cmp_ok(scalar @unknown, '<=', $cap,
         "$label: every answer is ok, refused or 503 unavailable (but $cap cut at most)")
-      or diag explain [map { "$_->{status} $_->{code}: $_->{why}" } @unknown[0 .. ($#unknown > 9 ? 9 : $#unknown)]];
+      or diag explain \@cut;
 
     my @rows = sql_rows("SELECT id, user_id, goods_id, status FROM seckill_orders"
           . " WHERE goods_id IN ($in)");
@@ -249,12 +253,18 @@ sub audit {
 sub error_log { Apache::Test::vars('t_logs') . '/error_log' }
 sub log_mark { -s error_log() // 0 }
 
+# The lines of the error_log after the mark that match re.
+sub log_since {
+    my ($mark, $re) = @_;
+    open(my $fh, '<', error_log()) or return ();
+    seek($fh, $mark // 0, 0);
+    return grep { /$re/ } <$fh>;
+}
+
 # Lines after the mark that tell of a crashed child.
 sub crashes {
     my ($mark) = @_;
-    open(my $fh, '<', error_log()) or return ();
-    seek($fh, $mark // 0, 0);
-    return grep { /exit signal|Segmentation fault|AddressSanitizer|double free|Aborted|core dumped/i } <$fh>;
+    return log_since($mark, qr/exit signal|Segmentation fault|AddressSanitizer|double free|Aborted|core dumped/i);
 }
 
 # What a request must not change: the number of Redis keys, a digest over every seckill key

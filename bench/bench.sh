@@ -8,7 +8,10 @@
 #   4. all-success: every buy sells (big stock, no shopper buys a product twice); the worker
 #      is stopped meanwhile, so its orders queue up in RabbitMQ
 #   5. worker drain: the worker is started again; time until every queued order is a row
-#   6. the ceilings once more (the ratios use the mean of both)
+#   6. the ceilings once more
+# The fixed handler is also measured between the loads (BENCH_PROBE_SECONDS each): a load's
+# ratio to it divides by the two measured right before and right after it, so the machine's
+# drift during the run (its neighbours come and go) skews it as little as can be.
 # then the consistency audit (oversold, lost orders, Redis/MySQL stock). httpd is restarted with
 # rate limits off (SECKILL_RATE_LIMIT=0) for the run and with the limit it had at the end. Bench
 # products are named "bench-<time>-…", created here and deleted at the end. Before measuring it
@@ -20,6 +23,7 @@ prog=bench
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 secs=${BENCH_SECONDS:-10}                  # each wrk load but all-success
+probe_secs=${BENCH_PROBE_SECONDS:-5}       # the fixed handler between two loads
 threads=${BENCH_THREADS:-2}                # wrk -t
 conns=${BENCH_CONNECTIONS:-64}             # wrk -c
 buy_secs=${BENCH_BUY_SECONDS:-20}          # the all-success load: its orders are the drain's N
@@ -145,6 +149,13 @@ load() {
         /^ANSWER/ { if (($2 " " $3) !~ re) n += $4 } END { print n + e }' "$out")
     order+=("$name")
 }
+# probe N: the fixed handler between two loads (not in the table: in the ratios and the drift)
+probes=()
+probe() {
+    load "fixed-probe-$1" '200 -' -d"${probe_secs}s" -s bench/wrk.lua "$base/seckill-ping"
+    unset 'order[${#order[@]}-1]'
+    probes+=("fixed-probe-$1")
+}
 count_answer() { awk -v k="$2 $3" '/^ANSWER/ && ($2 " " $3) == k { n += $4 } END { print n + 0 }' "$work/$1.out"; }
 
 echo "bench: $(nproc) cores, wrk -t$threads -c$conns, ${secs}s a load (all-success ${buy_secs}s), $base, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -154,7 +165,9 @@ echo "rate limit: OFF for this run (httpd restarted with SECKILL_RATE_LIMIT=0; i
 load static-file '200 -' -d"${secs}s" -s bench/wrk.lua "$base/static/css/shop.css"
 load fixed-handler '200 -' -d"${secs}s" -s bench/wrk.lua "$base/seckill-ping"
 load listing-html '200 -' -d"${secs}s" -s bench/wrk.lua -H 'Accept: text/html' "$base/?slot=$slot"
+probe 1
 load listing-json '200 -' -d"${secs}s" -s bench/wrk.lua -H 'Accept: application/json' "$base/?slot=$slot"
+probe 2
 
 # ---- products for the buys -------------------------------------------------------------------
 
@@ -189,6 +202,7 @@ load stampede '200 ok|409 sold_out|409 already_bought' -d"${secs}s" -s bench/wrk
 
 s_sold=$(sales_of "$s_ids") # orders sold, as the buy script recorded them
 for _ in $(seq 1 300); do [ "$(orders_of "$s_ids")" -ge "$s_sold" ] && break; sleep 0.2; done
+probe 3
 
 # ---- 4. all-success, the worker stopped ---------------------------------------------------------
 
@@ -198,6 +212,7 @@ load all-success '200 ok' -d"${buy_secs}s" -s bench/wrk.lua "$base/" -- \
     buy "$work/buyers.ids" "$a_ids" pairs "$threads"
 a_sold=$(sales_of "$a_ids")
 queued=$("$amqp_tool" count seckill.order.create)
+probe 4 # the worker still stopped: its drain is not in it
 
 # ---- 5. worker drain ------------------------------------------------------------------------------
 
@@ -222,12 +237,22 @@ drained=$((rows - queued_rows))
 drain_rate=$(awk -v n="$drained" -v s="$drain_secs" 'BEGIN { printf "%.0f", n / s }')
 drain_cpu=$(cpu_share "$before" "$after" "$drain_secs")
 
-# the ceilings again: the ratios divide by the mean of both measurements, which shows how much
-# the machine drifted during the run
+# the ceilings again: the static file's ratios divide by the mean of both measurements
 load static-file-end '200 -' -d"${secs}s" -s bench/wrk.lua "$base/static/css/shop.css"
 load fixed-handler-end '200 -' -d"${secs}s" -s bench/wrk.lua "$base/seckill-ping"
 ceil_static=$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { print (a + b) / 2 }')
-ceil_fixed=$(awk -v a="${rps[fixed-handler]}" -v b="${rps[fixed-handler-end]}" 'BEGIN { print (a + b) / 2 }')
+# the fixed handler of each load: the mean of the measurements right before and right after it
+declare -A near
+near[listing-html]="fixed-handler fixed-probe-1"
+near[listing-json]="fixed-probe-1 fixed-probe-2"
+near[stampede]="fixed-probe-2 fixed-probe-3"
+near[all-success]="fixed-probe-3 fixed-probe-4"
+ceil_near() { # LOAD
+    local a b
+    read -r a b <<<"${near[$1]}"
+    awk -v a="${rps[$a]}" -v b="${rps[$b]}" 'BEGIN { print (a + b) / 2 }'
+}
+fixed_all=(fixed-handler "${probes[@]}" fixed-handler-end)
 
 # ---- report ---------------------------------------------------------------------------------------
 
@@ -252,10 +277,11 @@ done
 printf '%-36s %9s   (%s orders in %s s; %s messages queued in RabbitMQ when it started, several orders a message)\n' \
     "worker drain (orders/s)" "$(num "$drain_rate")" "$(num "$drained")" "$drain_secs" "$(num "$queued")"
 
-printf '\nratios, to the mean of the two measurements of each ceiling (static file %s req/s ± %s%%,\nfixed handler %s req/s ± %s%%):\n' \
-    "$(num "$ceil_static")" "$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')" \
-    "$(num "$ceil_fixed")" "$(awk -v a="${rps[fixed-handler]}" -v b="${rps[fixed-handler-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')"
-printf '%-36s %13s %17s   %s\n' "" "× static file" "× fixed handler" goal
+printf '\nthe fixed handler through the run (req/s): %s\n' \
+    "$(for n in "${fixed_all[@]}"; do printf '%s ' "$(num "${rps[$n]}")"; done)"
+printf 'ratios: to the static file, the mean of its two measurements (%s req/s ± %s%%); to the fixed\nhandler, the mean of its measurements right before and right after the load (req/s in brackets):\n' \
+    "$(num "$ceil_static")" "$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')"
+printf '%-36s %13s %26s   %s\n' "" "× static file" "× fixed handler" goal
 goal() { # the goals of the issue, × the fixed handler
     case $1 in
     stampede) echo 0.80 ;;
@@ -265,12 +291,13 @@ goal() { # the goals of the issue, × the fixed handler
 }
 noisy=0
 for n in listing-html listing-json stampede all-success; do
-    awk -v a="${rps[$n]}" -v s="$ceil_static" -v f="$ceil_fixed" -v l="$(label "$n")" -v g="$(goal "$n")" \
-        -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %17.2f   ≥ %.2f × fixed handler: %s%s\n", l, a / s,
-            a / f, g, (a / f >= g ? "met" : "not met"), (o > 15 ? ("  (noisy: the rest of the machine took " o "%)") : "") }'
+    awk -v a="${rps[$n]}" -v s="$ceil_static" -v f="$(ceil_near "$n")" -v l="$(label "$n")" -v g="$(goal "$n")" \
+        -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %9.2f (%7.0f req/s)   ≥ %.2f × fixed handler: %s%s\n", l,
+            a / s, a / f, f, g, (a / f >= g ? "met" : "not met"),
+            (o > 15 ? ("  (noisy: the rest of the machine took " o "%)") : "") }'
     [ "${other[$n]}" -le 15 ] || noisy=1
 done
-for n in static-file fixed-handler static-file-end fixed-handler-end; do [ "${other[$n]}" -le 15 ] || noisy=1; done
+for n in static-file static-file-end "${fixed_all[@]}"; do [ "${other[$n]}" -le 15 ] || noisy=1; done
 printf '%-36s %13s orders/s          goal ≥ 5000 orders/s: %s\n' "worker drain" "$(num "$drain_rate")" \
     "$([ "$drain_rate" -ge 5000 ] && echo met || echo not met)"
 

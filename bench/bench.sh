@@ -292,7 +292,7 @@ goal() { # the goals of the issue, × the fixed handler
 noisy=0
 for n in listing-html listing-json stampede all-success; do
     awk -v a="${rps[$n]}" -v s="$ceil_static" -v f="$(ceil_near "$n")" -v l="$(label "$n")" -v g="$(goal "$n")" \
-        -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %9.2f (%7.0f req/s)   ≥ %.2f × fixed handler: %s%s\n", l,
+        -v o="${other[$n]}" 'BEGIN { printf "%-36s %13.2f %9.3f (%7.0f req/s)   ≥ %.2f × fixed handler: %s%s\n", l,
             a / s, a / f, f, g, (a / f >= g ? "met" : "not met"),
             (o > 15 ? ("  (noisy: the rest of the machine took " o "%)") : "") }'
     [ "${other[$n]}" -le 15 ] || noisy=1

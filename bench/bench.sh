@@ -279,6 +279,9 @@ printf '%-36s %9s   (%s orders in %s s; %s messages queued in RabbitMQ when it s
 
 printf '\nthe fixed handler through the run (req/s): %s\n' \
     "$(for n in "${fixed_all[@]}"; do printf '%s ' "$(num "${rps[$n]}")"; done)"
+for n in "${probes[@]}"; do
+    [ "${unexpected[$n]}" = 0 ] || echo "($n: ${unexpected[$n]} unexpected answers: ${answers[$n]})"
+done
 printf 'ratios: to the static file, the mean of its two measurements (%s req/s ± %s%%); to the fixed\nhandler, the mean of its measurements right before and right after the load (req/s in brackets):\n' \
     "$(num "$ceil_static")" "$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { d = (a - b) / (a + b) * 100; printf "%.0f", d < 0 ? -d : d }')"
 printf '%-36s %13s %26s   %s\n' "" "× static file" "× fixed handler" goal

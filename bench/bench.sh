@@ -306,8 +306,14 @@ printf '%-36s %13s orders/s          goal ≥ 5000 orders/s: %s\n' "worker drain
 
 [ "$noisy" = 0 ] || echo "(other processes on this machine took more than 15% of it during some loads, see CPU below: those ratios are skewed; run again when it is quieter)"
 echo
-echo "CPU while each load ran (% of one core, $(nproc)00% in all; other = the rest of the machine):"
-for n in "${order[@]}"; do printf '  %-22s %s\n' "$n" "${cpu[$n]}"; done
+echo "CPU while each load ran (% of one core, $(nproc)00% in all; other = the rest of the machine),"
+echo "and httpd's CPU an answer (the same code costs about the same each time: a load where it jumps"
+echo "ran in a slow spell of the machine, which this VM may not report as other or steal):"
+for n in "${order[@]}" "${probes[@]}"; do
+    h=$(sed -n 's/^httpd *\([0-9]*\)%.*/\1/p' <<<"${cpu[$n]}")
+    printf '  %-22s %s  httpd %s us an answer\n' "$n" "${cpu[$n]}" \
+        "$(awk -v h="$h" -v r="${rps[$n]}" 'BEGIN { printf "%.0f", (r > 0 ? h * 1e4 / r : 0) }')"
+done
 printf '  %-22s %s\n' "worker drain" "$drain_cpu"
 
 echo

@@ -122,12 +122,18 @@ perf_stop() {
 }
 
 declare -A rps p50 p99 non2xx unexpected cpu other answers
-order=()
+order=()  # the loads of the report's table
+probes=() # the fixed handler measured between two loads: not in the table
+# The fixed handler's measurements in turn (fixed-*), and each load's right before and right
+# after it (its ratio divides by their mean); waiting: the loads since the last one.
+fixed_all=()
+declare -A fixed_before fixed_after
+waiting=()
 
-# load NAME EXPECTED [wrk args...]: one wrk run; EXPECTED is a regex of the answers
+# measure NAME EXPECTED [wrk args...]: one wrk run; EXPECTED is a regex of the answers
 # ("status code") that are expected, every other answer counts as unexpected.
-load() {
-    local name=$1 expected=$2 out=$work/$1.out before after wall t0 t1 wrk_cpu line
+measure() {
+    local name=$1 expected=$2 out=$work/$1.out before after wall t0 t1 wrk_cpu line n
     shift 2
     perf_start "$name"
     before=$(cpu_snapshot)
@@ -147,13 +153,26 @@ load() {
     answers[$name]=$(awk '/^ANSWER/ { printf "%s%s %s: %s", sep, $2, $3, $4; sep = ", " }' "$out")
     unexpected[$name]=$(awk -v re="^($expected)\$" -v e="$errs" '
         /^ANSWER/ { if (($2 " " $3) !~ re) n += $4 } END { print n + e }' "$out")
-    order+=("$name")
+    case $name in
+    fixed-*)
+        for n in "${waiting[@]}"; do fixed_after[$n]=$name; done
+        waiting=()
+        fixed_all+=("$name")
+        ;;
+    *)
+        fixed_before[$name]="${fixed_all[*]: -1}" # none before the first
+        waiting+=("$name")
+        ;;
+    esac
 }
-# probe N: the fixed handler between two loads (not in the table: in the ratios and the drift)
-probes=()
+# load NAME EXPECTED [wrk args...]: a load of the table
+load() {
+    measure "$@"
+    order+=("$1")
+}
+# probe N: the fixed handler between two loads
 probe() {
-    load "fixed-probe-$1" '200 -' -d"${probe_secs}s" -s bench/wrk.lua "$base/seckill-ping"
-    unset 'order[${#order[@]}-1]'
+    measure "fixed-probe-$1" '200 -' -d"${probe_secs}s" -s bench/wrk.lua "$base/seckill-ping"
     probes+=("fixed-probe-$1")
 }
 count_answer() { awk -v k="$2 $3" '/^ANSWER/ && ($2 " " $3) == k { n += $4 } END { print n + 0 }' "$work/$1.out"; }
@@ -241,18 +260,9 @@ drain_cpu=$(cpu_share "$before" "$after" "$drain_secs")
 load static-file-end '200 -' -d"${secs}s" -s bench/wrk.lua "$base/static/css/shop.css"
 load fixed-handler-end '200 -' -d"${secs}s" -s bench/wrk.lua "$base/seckill-ping"
 ceil_static=$(awk -v a="${rps[static-file]}" -v b="${rps[static-file-end]}" 'BEGIN { print (a + b) / 2 }')
-# the fixed handler of each load: the mean of the measurements right before and right after it
-declare -A near
-near[listing-html]="fixed-handler fixed-probe-1"
-near[listing-json]="fixed-probe-1 fixed-probe-2"
-near[stampede]="fixed-probe-2 fixed-probe-3"
-near[all-success]="fixed-probe-3 fixed-probe-4"
-ceil_near() { # LOAD
-    local a b
-    read -r a b <<<"${near[$1]}"
-    awk -v a="${rps[$a]}" -v b="${rps[$b]}" 'BEGIN { print (a + b) / 2 }'
+ceil_near() { # LOAD: the mean of the fixed handler's measurements right before and after it
+    awk -v a="${rps[${fixed_before[$1]}]}" -v b="${rps[${fixed_after[$1]}]}" 'BEGIN { print (a + b) / 2 }'
 }
-fixed_all=(fixed-handler "${probes[@]}" fixed-handler-end)
 
 # ---- report ---------------------------------------------------------------------------------------
 

@@ -82,8 +82,8 @@ function prebuild()
 end
 
 -- request k = the request line and headers of its product, then those of its shopper: two
--- strings built once in init() and joined, not a wrk.format() a request (its Lua table walk and
--- string.format cost wrk as much CPU as the two joins several times over)
+-- strings built once in init() and joined. A wrk.format() a request (a table walk and a
+-- string.format a header) cost wrk several times that CPU.
 function build()
   local shopper = k % nid + 1
   local product

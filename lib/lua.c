@@ -137,6 +137,12 @@ static redisReply *evalsha(apr_pool_t *p, redisContext *c, const seckill_lua_scr
     return reply;
 }
 
+static apr_status_t free_reply(void *r)
+{
+    freeReplyObject(r);
+    return APR_SUCCESS;
+}
+
 static redisReply *call(apr_pool_t *p, redisContext *c, const seckill_lua_script *s, int nkeys,
                         int argc, const char **argv, const size_t *argvlen)
 {
@@ -148,6 +154,13 @@ static redisReply *call(apr_pool_t *p, redisContext *c, const seckill_lua_script
         l = redisCommand(c, "SCRIPT LOAD %b", s->body, s->len);
         if (!l)
             return NULL;
+        if (l->type == REDIS_REPLY_ERROR) {
+            /* a script Redis cannot compile: its error names the line, the NOSCRIPT of the
+             * EVALSHA again would not */
+            if (p)
+                apr_pool_cleanup_register(p, l, free_reply, apr_pool_cleanup_null);
+            return l;
+        }
         freeReplyObject(l);
         r = evalsha(p, c, s, nkeys, argc, argv, argvlen);
     }

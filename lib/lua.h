@@ -20,7 +20,7 @@ const char *seckill_lua_load(apr_pool_t *p, const char *dir, const char *name,
 
 /* EVALSHA s with nkeys keys followed by args (keys first in argv). Returns the reply (caller
  * frees) or NULL on a connection error (c->err set). Script errors come back as
- * REDIS_REPLY_ERROR replies. */
+ * REDIS_REPLY_ERROR replies, and so does Redis's error when it cannot compile s. */
 redisReply *seckill_lua_call(redisContext *c, const seckill_lua_script *s, int nkeys, int argc,
                              const char **argv, const size_t *argvlen);
 

@@ -44,12 +44,14 @@ sub pct { my $s = shift; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge
 
 sub write_conf {
     my ($path, @extra) = @_;
+    my ($lua) = map { /^lua_dir = (.*)/ } @extra; # lua_dir in @extra replaces the project's
+    @extra = grep { !/^lua_dir = / } @extra;
     my $mysql = sprintf('mysql://%s:%s@127.0.0.1:%d/%s', pct($ENV{SECKILL_MYSQL_USER}),
         pct($ENV{SECKILL_MYSQL_PASSWORD}), $ENV{SECKILL_MYSQL_PORT}, $ENV{SECKILL_MYSQL_DB});
     open(my $fh, '>', $path) or die "$path: $!";
     print $fh join("\n",
         "redis = redis://127.0.0.1:$ENV{SECKILL_REDIS_PORT}/0",
-        "mysql = $mysql", 'lua_dir = ' . top_dir() . '/lua',
+        "mysql = $mysql", 'lua_dir = ' . ($lua // top_dir() . '/lua'),
         # the order consumers run beside the scheduler and need these to start
         "amqp = amqp://guest:guest\@127.0.0.1:$ENV{SECKILL_AMQP_PORT}/",
         "secret_file = $ENV{SECKILL_SECRET_FILE}",
@@ -60,12 +62,12 @@ sub write_conf {
 }
 
 sub start_worker {
-    my ($name) = @_;
+    my ($name, $cf) = @_; # $cf: another config than $conf
     my $log = "$dir/$name.log";
     my $pid = fork() // die "fork: $!";
     if (!$pid) {
         open(STDERR, '>', $log) && open(STDOUT, '>&', \*STDERR)
-          && exec($bin, '-f', '-c', $conf);
+          && exec($bin, '-f', '-c', $cf // $conf);
         POSIX::_exit(127);
     }
     $workers{$pid} = $log;
@@ -187,6 +189,26 @@ subtest '--once and config errors' => sub {
     my $out = `$bin -f -c $bad 2>&1`;
     isnt($? >> 8, 0, 'unknown key: the worker refuses to start');
     like($out, qr/SKW004 config: \Q$bad\E:2: unknown key 'bogus_key'/, 'file, line and key named');
+};
+
+subtest 'a script Redis cannot compile: its error is logged, not NOSCRIPT' => sub {
+    ok(wait_until(35, sub { !redis('EXISTS', 'seckill:scheduler:leader') }), 'no leader left');
+    my $lua = "$dir/lua-broken";
+    mkdir $lua or die "$lua: $!";
+    for my $f (glob(top_dir() . '/lua/*.lua')) {
+        my $name = (split m{/}, $f)[-1];
+        open(my $in, '<', $f) or die "$f: $!";
+        open(my $out, '>', "$lua/$name") or die "$lua/$name: $!";
+        print $out ($name eq 'leader_renew.lua' ? "return (\n" : do { local $/; <$in> });
+        close $out;
+    }
+    my $w = start_worker('broken', write_conf("$dir/broken.conf", "lua_dir = $lua"));
+    my $log = $workers{$w};
+    ok(wait_until(15, sub { slurp($log) =~ /leader_renew: ERR/ }), 'the renew fails');
+    like(slurp($log), qr/SKW\d+ redis: leader_renew: ERR Error compiling script/,
+        "Redis's compile error is in the log");
+    unlike(slurp($log), qr/NOSCRIPT/, 'no NOSCRIPT in its place');
+    is(stop_worker($w), 0, 'the worker still stops cleanly');
 };
 
 done_testing();

@@ -43,20 +43,20 @@ sub wait_until {
 sub pct { my $s = shift; $s =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge; $s }
 
 sub write_conf {
-    my ($path, @extra) = @_;
-    my ($lua) = map { /^lua_dir = (.*)/ } @extra; # lua_dir in @extra replaces the project's
-    @extra = grep { !/^lua_dir = / } @extra;
+    my ($path, @extra) = @_; # "key = value" lines; a key among them replaces its default
     my $mysql = sprintf('mysql://%s:%s@127.0.0.1:%d/%s', pct($ENV{SECKILL_MYSQL_USER}),
         pct($ENV{SECKILL_MYSQL_PASSWORD}), $ENV{SECKILL_MYSQL_PORT}, $ENV{SECKILL_MYSQL_DB});
-    open(my $fh, '>', $path) or die "$path: $!";
-    print $fh join("\n",
+    my @defaults = (
         "redis = redis://127.0.0.1:$ENV{SECKILL_REDIS_PORT}/0",
-        "mysql = $mysql", 'lua_dir = ' . ($lua // top_dir() . '/lua'),
+        "mysql = $mysql", 'lua_dir = ' . top_dir() . '/lua',
         # the order consumers run beside the scheduler and need these to start
         "amqp = amqp://guest:guest\@127.0.0.1:$ENV{SECKILL_AMQP_PORT}/",
         "secret_file = $ENV{SECKILL_SECRET_FILE}",
         'status_interval = 1', 'preheat_interval = 1', 'preheat_ahead = 300',
-        'leader_ttl = 3', 'log_level = debug', @extra), "\n";
+        'leader_ttl = 3', 'log_level = debug');
+    my %given = map { /^(\w+) =/ ? ($1 => 1) : () } @extra; # the worker refuses a key twice
+    open(my $fh, '>', $path) or die "$path: $!";
+    print $fh join("\n", (grep { !(/^(\w+) =/ && $given{$1}) } @defaults), @extra), "\n";
     close $fh;
     return $path;
 }

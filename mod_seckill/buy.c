@@ -176,8 +176,10 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     if (!(len = seckill_lua_command(r->pool, &rt->buy, 6, 14, a.argv, NULL, &cmd)) ||
         !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len, unknown, &then)))
         return SECKILL_CONN_LOST;
-    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+        *unknown = 0; /* Redis ran nothing: no sale to ask about or to fence */
         return SECKILL_CONN_LOST;
+    }
     return take_reply(r, j, rep);
 }
 

@@ -33,6 +33,11 @@ suite() {
     scripts/alipay.sh start
     scripts/db.sh schema
     [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
+    # the broken_script virtual host's scripts (t/conf/extra.conf.in): the shipped ones, and a
+    # buy.lua that does not compile
+    mkdir -p "$SECKILL_RUN_DIR/broken-lua"
+    cp lua/*.lua "$SECKILL_RUN_DIR/broken-lua/"
+    printf '\nthis is not Lua\n' >>"$SECKILL_RUN_DIR/broken-lua/buy.lua"
     perl t/TEST -clean >/dev/null 2>&1 || true
     local rc=0 log=$SECKILL_RUN_DIR/suite.log
     perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@" 2>&1 | tee "$log" || rc=$?

@@ -633,6 +633,7 @@ seckill_amqp_pool *seckill_amqp_pool_create(apr_pool_t *pchild, server_rec *s,
             return NULL;
         }
         p->started = 1;
+        pthread_setname_np(p->thread, "sk-amqp-pub"); /* for top -H, perf and ps -L */
     }
     return ap;
 }

@@ -231,6 +231,7 @@ seckill_redis_batch *seckill_redis_batch_create(apr_pool_t *pchild, server_rec *
                      "SK0223: redis pipeline: cannot start its thread; buys use the pool");
         return NULL;
     }
+    pthread_setname_np(b->th, "sk-redis-pipe"); /* for top -H, perf and ps -L */
     apr_pool_cleanup_register(pchild, b, stop, apr_pool_cleanup_null);
     return b;
 }

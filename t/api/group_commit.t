@@ -61,6 +61,21 @@ cmp_ok($reads, '<', $scripts * 0.8, "pipelined: Redis read them $reads times for
 my $mark = Audit::log_mark();
 my $pidfile = Apache::Test::vars('t_pid_file') // Apache::Test::vars('t_logs') . '/httpd.pid';
 my $ppid = do { open(my $fh, '<', $pidfile) or die "$pidfile: $!"; local $/; <$fh> =~ /(\d+)/ ? $1 : 0 };
+# every child names the two threads (top -H, ps -L, perf): its pipeline and its publisher
+my @children = grep { (-r "/proc/$_/stat" && (split ' ', do { local (@ARGV, $/) = "/proc/$_/stat"; <> })[3] == $ppid) }
+    map { m{/proc/(\d+)$} ? $1 : () } glob('/proc/[0-9]*');
+cmp_ok(scalar @children, '>=', 1, 'httpd has children: ' . scalar @children);
+for my $child (@children) {
+    my %names;
+    for my $comm (glob("/proc/$child/task/*/comm")) {
+        open(my $fh, '<', $comm) or next;
+        chomp(my $n = <$fh> // '');
+        $names{$n}++;
+    }
+    ok($names{'sk-redis-pipe'} && $names{'sk-amqp-pub'},
+        "child $child names its threads sk-redis-pipe and sk-amqp-pub")
+      or diag join(', ', map { "$_ x$names{$_}" } sort keys %names);
+}
 ok(kill('USR1', $ppid), 'graceful restart');
 my (@piped, $passed);
 my $read_piped = sub {

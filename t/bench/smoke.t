@@ -11,9 +11,11 @@ use SeckillTest qw(top_dir);
 my $top = top_dir();
 my $run = ($ENV{SECKILL_RUN_DIR} // "$top/build/test-run") . '/bench-stack';
 # a stack of its own: none of the test stack's settings, ports no other stack uses (each
-# RabbitMQ also takes its AMQP port + 20000 and - 1300: scripts/env.sh)
-my %env = (SECKILL_TOP => $top, SECKILL_RUN_DIR => $run, SECKILL_HTTP_PORT => 28180,
-    SECKILL_REDIS_PORT => 26480, SECKILL_MYSQL_PORT => 23407, SECKILL_AMQP_PORT => 5773,
+# RabbitMQ also takes its AMQP port + 20000 and - 1300: scripts/env.sh), its own Alipay keys
+# (the tree's keys/ may not be the test user's to write)
+my %env = (SECKILL_TOP => $top, SECKILL_RUN_DIR => $run, SECKILL_KEYS_DIR => "$run/keys",
+    SECKILL_HTTP_PORT => 28180, SECKILL_REDIS_PORT => 26480, SECKILL_MYSQL_PORT => 23407,
+    SECKILL_AMQP_PORT => 5773,
     BENCH_SECONDS => 1, BENCH_PROBE_SECONDS => 1, BENCH_BUY_SECONDS => 2, BENCH_BUY_PARTS => 2,
     BENCH_STAMPEDE_SHOPPERS => 500, BENCH_SHOPPERS => 8000, BENCH_PRODUCTS => 4,
     BENCH_SETTLE_MAX => 10, BENCH_DRAIN_MAX => 120);

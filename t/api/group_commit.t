@@ -61,20 +61,30 @@ cmp_ok($reads, '<', $scripts * 0.8, "pipelined: Redis read them $reads times for
 my $mark = Audit::log_mark();
 my $pidfile = Apache::Test::vars('t_pid_file') // Apache::Test::vars('t_logs') . '/httpd.pid';
 my $ppid = do { open(my $fh, '<', $pidfile) or die "$pidfile: $!"; local $/; <$fh> =~ /(\d+)/ ? $1 : 0 };
-# every child names the two threads (top -H, ps -L, perf): its pipeline and its publisher
-my @children = grep { (-r "/proc/$_/stat" && (split ' ', do { local (@ARGV, $/) = "/proc/$_/stat"; <> })[3] == $ppid) }
-    map { m{/proc/(\d+)$} ? $1 : () } glob('/proc/[0-9]*');
-cmp_ok(scalar @children, '>=', 1, 'httpd has children: ' . scalar @children);
-for my $child (@children) {
-    my %names;
-    for my $comm (glob("/proc/$child/task/*/comm")) {
-        open(my $fh, '<', $comm) or next;
-        chomp(my $n = <$fh> // '');
-        $names{$n}++;
+# every child names the two threads (top -H, ps -L, perf): its pipeline and its publisher (a
+# child just forked may not have made them yet: looked at again for a few seconds)
+my $parent_of = sub { # a process's parent pid, from /proc/PID/stat (its name may hold spaces)
+    open(my $fh, '<', "/proc/$_[0]/stat") or return 0;
+    return (<$fh> // '') =~ /^\d+ \(.*\) \S+ (\d+) / ? $1 : 0;
+};
+my %threads; # child pid => { thread name => count }
+wait_for(5, sub {
+    %threads = ();
+    for my $child (grep { $parent_of->($_) == $ppid } map { m{/proc/(\d+)$} ? $1 : () } glob('/proc/[0-9]*')) {
+        for my $comm (glob("/proc/$child/task/*/comm")) {
+            open(my $fh, '<', $comm) or next;
+            chomp(my $n = <$fh> // '');
+            $threads{$child}{$n}++;
+        }
     }
-    ok($names{'sk-redis-pipe'} && $names{'sk-amqp-pub'},
+    return !grep { !$_->{'sk-redis-pipe'} || !$_->{'sk-amqp-pub'} } values %threads;
+});
+cmp_ok(scalar keys %threads, '>=', 1, 'httpd has children: ' . scalar keys %threads);
+for my $child (sort keys %threads) {
+    my $names = $threads{$child};
+    ok($names->{'sk-redis-pipe'} && $names->{'sk-amqp-pub'},
         "child $child names its threads sk-redis-pipe and sk-amqp-pub")
-      or diag join(', ', map { "$_ x$names{$_}" } sort keys %names);
+      or diag join(', ', map { "$_ x$names->{$_}" } sort keys %$names);
 }
 ok(kill('USR1', $ppid), 'graceful restart');
 my (@piped, $passed);

@@ -23,7 +23,7 @@ my $p1 = add_product(name => '支付测试', start => $now - 60, end => $now + 3
     status => 1, seckill_price => '12.50');
 my $p2 = add_product(name => '二号', start => $now - 60, end => $now + 3600, stock => 5,
     status => 1, seckill_price => '8.00');
-preheat($now);
+preheat($now - 60);
 my $worker = start_worker();
 my $error_log = Apache::Test::vars('t_logs') . '/error_log';
 

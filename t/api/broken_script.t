@@ -16,7 +16,7 @@ reset_data();
 my $now = time;
 my $pid = add_product(name => 'broken script', start => $now - 60, end => $now + 3600,
     stock => 5, status => 1);
-preheat($now);
+preheat($now - 60);
 my $mark = Audit::log_mark();
 
 my $shopper = Shopper->new(module => 'broken_script');

@@ -16,7 +16,7 @@ my $over = add_product(name => '已结束', start => $now - 7200, end => $now - 
     status => 2);
 my $limited = add_product(name => '限流', start => $now - 60, end => $now + 3600, stock => 100,
     status => 1);
-preheat($now, $now + 1800, $now - 7200);
+preheat($now - 60, $now + 1800, $now - 7200);
 my $worker = start_worker();
 
 my $alice = Shopper->new;

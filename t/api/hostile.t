@@ -26,7 +26,7 @@ my $on_sale = add_product(name => 'hostile', start => $now - 60, end => $now + 3
     stock => 5, status => 1);
 my $later = add_product(name => 'hostile later', start => $now + 3600, end => $now + 7200,
     stock => 5);
-preheat($now, $now + 3600);
+preheat($now - 60, $now + 3600);
 get_json("/?slot=$_") for 8, 10, 12, 14, 16, 18, 20, 22; # every slot cached: a listing changes nothing
 my $me = Shopper->new;
 my ($cookie, $csrf) = ("seckill_id=" . ($me->ua->cookie_jar->as_string =~ /seckill_id=([^;]+)/)[0],

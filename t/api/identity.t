@@ -12,7 +12,7 @@ reset_data();
 my $now = time;
 my $pid = add_product(name => '身份', start => $now - 60, end => $now + 3600, stock => 10,
     status => 1);
-preheat($now);
+preheat($now - 60);
 my $worker = start_worker();
 
 subtest 'SeckillIdentity ip' => sub {

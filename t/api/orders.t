@@ -14,7 +14,7 @@ my $p1 = add_product(name => '订单一', start => $now - 60, end => $now + 3600
     status => 1);
 my $p2 = add_product(name => '订单二 <b>', start => $now - 60, end => $now + 3600, stock => 5,
     status => 1, seckill_price => '88.80');
-preheat($now);
+preheat($now - 60);
 my $worker = start_worker();
 my $alice = Shopper->new;
 my $bob = Shopper->new;

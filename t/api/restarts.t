@@ -15,7 +15,7 @@ my $now = time;
 my $n = 3000;
 my $pid = add_product(name => '重启', start => $now - 60, end => $now + 3600, stock => $n,
     status => 1);
-preheat($now);
+preheat($now - 60);
 
 # bought with no worker running: every order waits in the queue
 my @shoppers = Stampede::shoppers($n, 3);

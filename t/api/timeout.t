@@ -13,7 +13,7 @@ reset_data();
 my $now = time;
 my $pid = add_product(name => '限时', start => $now - 60, end => $now + 3600, stock => 2,
     status => 1);
-preheat($now);
+preheat($now - 60);
 my $worker = start_worker();
 my $shopper = Shopper->new(module => 'short_pay');
 

@@ -63,7 +63,7 @@ sub stampede {
             stock => $o{stock}[$_], status => 1)
     } 0 .. $#{$o{stock}};
     my %initial = map { ($pids[$_] => $o{stock}[$_]) } 0 .. $#pids;
-    preheat($now);
+    preheat($now - 60);
     my @shoppers = Stampede::shoppers($o{buyers}, $o{tag});
     my @buys = map { [$shoppers[$_], $pids[$_ % @pids]] } 0 .. $#shoppers;
     my $t0 = Time::HiRes::time();

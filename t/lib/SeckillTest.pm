@@ -67,6 +67,8 @@ sub wait_for {
 
 # Caches the slots of these products anew (the listing's cache miss fills Redis and the
 # Bloom filter) and waits out the children's Bloom check, as the preheat before a sale.
+# Pass the products' start times: a product is in the slot its start falls in (one that
+# started a minute ago, just after an even hour, is in the slot before the current one).
 sub preheat {
     my (@starts) = @_;
     my %slots = map { (slot_of_hour((localtime $_)[2]) => 1) } @starts;

@@ -21,7 +21,7 @@ my $later = add_product(name => 'status later', start => $now + 1800, end => $no
     stock => 5);
 my $over = add_product(name => 'status over', start => $now - 7200, end => $now - 60,
     stock => 5, status => 2);
-preheat($now, $now + 1800, $now - 7200);
+preheat($now - 60, $now + 1800, $now - 7200);
 # No worker: the order messages stay queued, nothing else talks to the shop meanwhile.
 # Every shopper opens its own connection (several children answer) before counting starts:
 # opening the shop is a listing.

@@ -161,8 +161,8 @@ static int publish_late(void *baton, struct timespec *when)
 
 /* The EVALSHA through the child's pipeline (redis_batch.h). LOST when it cannot tell: no
  * connection, the reply cut off (*unknown: it may have sold), or a Redis without the script
- * (NOSCRIPT: the pool's way loads it). A sale is recorded under its order id, so the pool's way
- * may safely repeat it. */
+ * (NOSCRIPT: nothing ran; the pool's way loads it). A sale is recorded under its order id, so
+ * the pool's way may safely repeat it. */
 static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown)
 {
     seckill_runtime *rt = seckill_conf(r->server)->rt;
@@ -176,10 +176,8 @@ static seckill_conn_result piped_script(request_rec *r, buy_job *j, int *unknown
     if (!(len = seckill_lua_command(r->pool, &rt->buy, 6, 14, a.argv, NULL, &cmd)) ||
         !(rep = seckill_redis_batch_call(rt->rbatch, r, cmd, len, unknown, &then)))
         return SECKILL_CONN_LOST;
-    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
-        *unknown = 0; /* Redis ran nothing: no sale to ask about or to fence */
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0)
         return SECKILL_CONN_LOST;
-    }
     return take_reply(r, j, rep);
 }
 

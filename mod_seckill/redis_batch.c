@@ -260,7 +260,7 @@ static void wait_done(rjob *j)
 }
 
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len, int *sent, const seckill_redis_then *then)
+                                     size_t len, int *unknown, const seckill_redis_then *then)
 {
     rjob j = {NULL, cmd, len, r->pool, NULL, 0, then, {{0}}};
     sem_init(&j.done, 0, 0);
@@ -275,7 +275,7 @@ redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, con
     pthread_mutex_unlock(&b->lock);
     wait_done(&j);
     sem_destroy(&j.done);
-    *sent = j.sent;
+    *unknown = j.sent && !j.reply;
     return j.reply;
 }
 

@@ -30,10 +30,11 @@ typedef struct {
 } seckill_redis_then;
 
 /* Sends cmd (RESP, one command) and waits for its reply, made in r->pool. NULL when there was
- * no connection (*sent 0) or it broke before the reply came (*sent 1: the command may have
- * run). With then (or NULL), the reply may have been passed on: it returns once that is done. */
+ * no connection (*unknown 0) or it broke after cmd went out and before its reply came (*unknown
+ * 1: the command may have run); a reply, any reply, tells (*unknown 0). With then (or NULL), the
+ * reply may have been passed on: it returns once that is done. */
 redisReply *seckill_redis_batch_call(seckill_redis_batch *b, request_rec *r, const char *cmd,
-                                     size_t len, int *sent, const seckill_redis_then *then);
+                                     size_t len, int *unknown, const seckill_redis_then *then);
 
 /* Work for the pipeline's thread to do once it has a connection (a buy's undo after Redis
  * went away): fn returns 1 when done (and frees baton), 0 when the connection failed under it

@@ -33,11 +33,12 @@ suite() {
     scripts/alipay.sh start
     scripts/db.sh schema
     [ -s "$SECKILL_SECRET_FILE" ] || (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$SECKILL_SECRET_FILE")
-    # the broken_script virtual host's scripts (t/conf/extra.conf.in): the shipped ones, and a
-    # buy.lua that does not compile
+    # Scripts Redis cannot compile, for the tests of that error: the shipped ones with buy.lua
+    # (t/api/broken_script.t, through t/conf/extra.conf.in) and leader_renew.lua (the worker's,
+    # t/worker/scheduler.t) broken
     mkdir -p "$SECKILL_RUN_DIR/broken-lua"
     cp lua/*.lua "$SECKILL_RUN_DIR/broken-lua/"
-    printf '\nthis is not Lua\n' >>"$SECKILL_RUN_DIR/broken-lua/buy.lua"
+    for f in buy leader_renew; do printf '\nthis is not Lua\n' >>"$SECKILL_RUN_DIR/broken-lua/$f.lua"; done
     perl t/TEST -clean >/dev/null 2>&1 || true
     local rc=0 log=$SECKILL_RUN_DIR/suite.log
     perl t/TEST -apxs "$(command -v apxs)" -port "$SECKILL_HTTP_PORT" "$@" 2>&1 | tee "$log" || rc=$?
